@@ -1,0 +1,392 @@
+#!/usr/bin/env bash
+# run.sh - the workbench's one entry point.
+#
+# Prepares linux/ (Debian's linux-source as a git tree plus our two patch
+# series), builds User-Mode Linux with ccache, runs the KUnit suites of
+# kunit-tests/, scans the console for kernel reports and produces coverage.
+# See README.md; "./run.sh help" lists the subcommands.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LINUX=$ROOT/linux
+PATCHES=$ROOT/patches
+BUILD_ROOT=$ROOT/build
+RESULTS=$ROOT/results
+VERSION_FILE=$ROOT/linux-source.version
+SYNC_FILE=$LINUX/.git/workbench-synced
+COVER_LETTER=0000-cover-letter.patch
+JOBS=${JOBS:-$(nproc)}
+# Wall-clock bound for one UML boot; a hang becomes a failure after this.
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
+# The configuration that serves the debug suites and coverage in one build.
+MAIN_PROFILE=full
+
+# shellcheck source=scripts/common.sh
+. "$ROOT/scripts/common.sh"
+# shellcheck source=scripts/build.sh
+. "$ROOT/scripts/build.sh"
+# shellcheck source=scripts/kunit.sh
+. "$ROOT/scripts/kunit.sh"
+
+usage() {
+	cat <<EOF
+usage: ./run.sh [SUBCOMMAND [ARGS]]
+
+  (none)              the main job: prepare, build, run every suite, coverage
+  test                the test command: lint, checkpatch, export --check,
+                      build, every suite, coverage; ends "N passed, N failed"
+  prepare             create or update linux/ from the pinned Debian source
+                      and patches/ (never clobbers work in linux/)
+  export [--check]    write patches/ from linux/ (--check: only compare)
+  build [PROFILE]     configure and build UML for PROFILE (default: $MAIN_PROFILE)
+  kunit [PROFILE] [GLOB]
+                      boot the built kernel and run the suites (or GLOB)
+  coverage            lcov/genhtml/diff-cover report of the last kunit run
+  lint                shellcheck and checkpatch --strict
+  bench               time the warm loop: touch, rebuild, re-run all suites
+  help                this text
+
+Profiles ($(profile_names)) are defined in configs/profiles.
+EOF
+}
+
+# ---------------------------------------------------------------- prepare
+
+pinned_version() {
+	[[ -s $VERSION_FILE ]] || die "$VERSION_FILE is missing or empty"
+	head -n 1 "$VERSION_FILE"
+}
+
+# linux-source-6.12 for 6.12.117-1~deb12u1
+source_package() {
+	local ver=$1
+	echo "linux-source-$(echo "$ver" | cut -d. -f1-2)"
+}
+
+source_tarball() {
+	local pkg
+	pkg=$(source_package "$(pinned_version)")
+	echo "/usr/src/$pkg.tar.xz"
+}
+
+check_source_package() {
+	local ver pkg installed
+	ver=$(pinned_version)
+	pkg=$(source_package "$ver")
+	installed=$(dpkg-query -W -f '${Version}' "$pkg" 2>/dev/null || true)
+	[[ $installed == "$ver" && -f $(source_tarball) ]] && return 0
+	{
+		echo "run.sh: $pkg $ver is pinned in ${VERSION_FILE#"$ROOT"/} but ${installed:-no version} is installed."
+		echo "Install it with:"
+		echo "  apt-get update && apt-get install $pkg=$ver"
+		echo "Versions the archive offers:"
+		apt-cache madison "$pkg" 2>/dev/null | awk '{print "  " $3}' || true
+	} >&2
+	exit 1
+}
+
+# The version linux/ was unpacked from, read from its base commit.
+tree_version() {
+	git -C "$LINUX" log -1 --format=%s debian-base 2>/dev/null |
+		sed -n 's/^Debian linux-source-[0-9.]* \(.*\)$/\1/p'
+}
+
+create_tree() {
+	local ver=$1 tmp=$ROOT/linux.new
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	step "unpacking $(source_tarball) (about 1 min)"
+	tar -xf "$(source_tarball)" -C "$tmp" --strip-components=1
+	step "creating the base commit (about 1 min)"
+	git -C "$tmp" init -q -b work
+	# Debian's tarball ships no .gitignore for build products we create
+	# outside the tree; keep the kernel's own and hide our symlink.
+	echo "/lib/kunit-tests" >>"$tmp/.git/info/exclude"
+	# -f: Debian's .gitignore ignores every top-level entry.
+	git -C "$tmp" add -A -f
+	GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z" \
+		git -C "$tmp" commit -q --no-verify -m "Debian $(source_package "$ver") $ver"
+	git -C "$tmp" tag debian-base
+	mv "$tmp" "$LINUX"
+}
+
+tree_is_dirty() {
+	[[ -n $(git -C "$LINUX" status --porcelain --untracked-files=no) ]]
+}
+
+record_sync() {
+	git -C "$LINUX" rev-parse HEAD >"$SYNC_FILE"
+}
+
+synced_head() {
+	cat "$SYNC_FILE" 2>/dev/null || true
+}
+
+patch_files() {
+	local dir=$1
+	find "$dir" -maxdepth 1 -name '*.patch' ! -name "$COVER_LETTER" -printf '%f\n' | sort
+}
+
+# Apply one patch; on failure leave linux/ at the last good patch and say
+# which file and path failed.
+apply_patch() {
+	local patch=$1 out
+	if ! out=$(git -C "$LINUX" am -q --no-3way "$patch" 2>&1); then
+		git -C "$LINUX" am --abort >/dev/null 2>&1 || true
+		echo "$out" | sed 's/^/  /' >&2
+		local where
+		where=$(echo "$out" | sed -n 's/^error: \(patch failed: \|\)\([^:]*\):.*/\2/p' | head -n 1)
+		die "patch ${patch#"$ROOT"/} failed to apply${where:+ at $where}." \
+			"linux/ is left at the last good patch ($(git -C "$LINUX" log -1 --format='%h %s'))." \
+			"Fix the patch (or refresh it from a tree where it applies) and re-run ./run.sh prepare."
+	fi
+	record_sync
+}
+
+apply_series() {
+	local name=$1 tag=$2 f
+	for f in $(patch_files "$PATCHES/$name"); do
+		apply_patch "$PATCHES/$name/$f"
+	done
+	git -C "$LINUX" tag -f "$tag" >/dev/null
+}
+
+apply_all() {
+	step "applying patches/workbench and patches/series"
+	git -C "$LINUX" tag -f backup/"$(date +%Y%m%d-%H%M%S)" HEAD >/dev/null
+	git -C "$LINUX" reset -q --hard debian-base
+	record_sync
+	apply_series workbench workbench
+	apply_series series series
+	note "linux/ is at $(git -C "$LINUX" log -1 --format='%h %s')"
+}
+
+link_suites() {
+	local link=$LINUX/lib/kunit-tests
+	[[ -L $link ]] || ln -sfn ../../kunit-tests "$link"
+}
+
+cmd_prepare() {
+	require git tar xz dpkg-query
+	check_source_package
+	local ver
+	ver=$(pinned_version)
+	if [[ ! -d $LINUX/.git ]]; then
+		[[ -e $LINUX ]] && die "linux/ exists but is not a git tree: move it away and re-run"
+		create_tree "$ver"
+		apply_all
+	else
+		check_tree_is_safe "$ver"
+		if export_differs; then
+			apply_all
+		else
+			note "linux/ matches patches/: nothing to apply"
+			record_sync
+		fi
+	fi
+	link_suites
+}
+
+# Stop before touching linux/ if it holds anything not in patches/.
+check_tree_is_safe() {
+	local ver=$1 have
+	have=$(tree_version)
+	[[ $have == "$ver" ]] || die "linux/ was made from $have but $ver is pinned." \
+		"Export your work (./run.sh export, commit patches/), move linux/ away, re-run ./run.sh prepare."
+	tree_is_dirty && die "linux/ has uncommitted changes:" \
+		"$(git -C "$LINUX" status --short --untracked-files=no | head -n 10)" \
+		"Commit them in linux/ and run ./run.sh export (or stash them), then re-run."
+	if [[ $(git -C "$LINUX" rev-parse HEAD) != "$(synced_head)" ]] && export_differs; then
+		die "linux/ has commits that are not exported to patches/." \
+			"Run ./run.sh export and commit patches/ (or drop the commits), then re-run."
+	fi
+	return 0
+}
+
+# ---------------------------------------------------------------- export
+
+# Deterministic git format-patch of one range into a directory.
+format_range() {
+	local range=$1 out=$2
+	mkdir -p "$out"
+	git -C "$LINUX" -c core.abbrev=12 -c format.signature= format-patch -q \
+		--zero-commit --no-signature --no-thread --no-cover-letter \
+		--no-base -o "$out" "$range" >/dev/null
+}
+
+format_all() {
+	local out=$1
+	git -C "$LINUX" rev-parse -q --verify workbench >/dev/null ||
+		die "linux/ has no 'workbench' tag: run ./run.sh prepare first"
+	format_range debian-base..workbench "$out/workbench"
+	format_range workbench..HEAD "$out/series"
+}
+
+# Print what differs between a fresh export in $1 and patches/.
+compare_export() {
+	local fresh=$1 name f
+	for name in workbench series; do
+		for f in $(patch_files "$fresh/$name"); do
+			if [[ ! -f $PATCHES/$name/$f ]]; then
+				echo "only in linux/: patches/$name/$f"
+			elif ! cmp -s "$fresh/$name/$f" "$PATCHES/$name/$f"; then
+				echo "differs: patches/$name/$f"
+			fi
+		done
+		for f in $(patch_files "$PATCHES/$name"); do
+			[[ -f $fresh/$name/$f ]] || echo "only in patches/: patches/$name/$f"
+		done
+	done
+}
+
+export_differs() {
+	local tmp diff
+	tmp=$(mktemp -d)
+	format_all "$tmp"
+	diff=$(compare_export "$tmp")
+	rm -rf "$tmp"
+	[[ -n $diff ]]
+}
+
+cmd_export() {
+	local check=false tmp diff name
+	[[ ${1:-} == --check ]] && check=true
+	[[ -d $LINUX/.git ]] || die "no linux/ tree: run ./run.sh prepare first"
+	tmp=$(mktemp -d)
+	format_all "$tmp"
+	diff=$(compare_export "$tmp")
+	if $check; then
+		rm -rf "$tmp"
+		if [[ -n $diff ]]; then
+			echo "$diff"
+			die "patches/ is out of sync with linux/: run ./run.sh export"
+		fi
+		note "patches/ is in sync with linux/"
+		return 0
+	fi
+	tree_is_dirty && note "warning: uncommitted changes in linux/ are not exported"
+	for name in workbench series; do
+		mkdir -p "$PATCHES/$name"
+		patch_files "$PATCHES/$name" | sed "s|^|$PATCHES/$name/|" | xargs -r rm -f
+		cp "$tmp/$name"/*.patch "$PATCHES/$name/" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+	record_sync
+	if [[ -n $diff ]]; then
+		echo "$diff"
+		note "exported; commit patches/ to keep it"
+	else
+		note "patches/ was already in sync"
+	fi
+}
+
+# ---------------------------------------------------------------- build
+
+cmd_build() {
+	local profile=${1:-$MAIN_PROFILE}
+	require make gcc ccache flex bison bc python3
+	[[ -d $LINUX/.git ]] || die "no linux/ tree: run ./run.sh prepare first"
+	link_suites
+	build_profile "$profile"
+}
+
+# ---------------------------------------------------------------- kunit
+
+cmd_kunit() {
+	local profile=${1:-$MAIN_PROFILE} glob=${2:-}
+	run_suites "$profile" "$glob"
+	report_suites
+}
+
+# ---------------------------------------------------------------- coverage
+
+cmd_coverage() {
+	require lcov genhtml diff-cover
+	"$ROOT/coverage/report.sh" "$(build_dir "$MAIN_PROFILE")" "$LINUX" "$RESULTS/coverage"
+}
+
+# ---------------------------------------------------------------- lint
+
+checkpatch_all() {
+	local p failed=0
+	step "checkpatch.pl --strict on every patch and on kunit-tests/"
+	for p in "$PATCHES"/workbench/*.patch "$PATCHES"/series/*.patch; do
+		[[ -f $p && ${p##*/} != "$COVER_LETTER" ]] || continue
+		if ! (cd "$LINUX" && scripts/checkpatch.pl --strict -q --no-summary "$p"); then
+			echo "checkpatch: ${p#"$ROOT"/}" >&2
+			failed=1
+		fi
+	done
+	if ! (cd "$LINUX" && scripts/checkpatch.pl --strict -q --no-summary -f \
+		--ignore FILE_PATH_CHANGES "$ROOT"/kunit-tests/*.[ch]); then
+		echo "checkpatch: kunit-tests/" >&2
+		failed=1
+	fi
+	return $failed
+}
+
+cmd_lint() {
+	require shellcheck
+	step "shellcheck"
+	shellcheck -x "$ROOT/run.sh" "$ROOT"/scripts/*.sh "$ROOT"/coverage/*.sh "$ROOT/.ci/run"
+	checkpatch_all || die "checkpatch found problems (above)"
+}
+
+# ---------------------------------------------------------------- jobs
+
+cmd_main() {
+	cmd_prepare
+	cmd_build "$MAIN_PROFILE"
+	local rc=0
+	run_suites "$MAIN_PROFILE" "" || rc=$?
+	cmd_coverage
+	report_suites || rc=1
+	return $rc
+}
+
+cmd_test() {
+	cmd_lint
+	cmd_prepare
+	cmd_export --check
+	cmd_build "$MAIN_PROFILE"
+	local rc=0
+	run_suites "$MAIN_PROFILE" "" || rc=$?
+	cmd_coverage || rc=1
+	report_suites || rc=1
+	return $rc
+}
+
+cmd_bench() {
+	local target=${1:-$ROOT/kunit-tests/irq_context_test.c} t0 t1
+	[[ -f $(build_dir "$MAIN_PROFILE")/linux ]] || die "build once first: ./run.sh build"
+	touch "$target"
+	t0=$(date +%s.%N)
+	build_profile "$MAIN_PROFILE"
+	run_suites "$MAIN_PROFILE" "" || true
+	t1=$(date +%s.%N)
+	printf 'warm loop (touch %s, rebuild, run all suites): %.1f s\n' \
+		"${target#"$ROOT"/}" "$(echo "$t1 - $t0" | bc)"
+}
+
+main() {
+	local cmd=${1:-main}
+	[[ $# -gt 0 ]] && shift
+	case $cmd in
+	main) cmd_main ;;
+	test) cmd_test ;;
+	prepare) cmd_prepare ;;
+	export) cmd_export "$@" ;;
+	build) cmd_build "$@" ;;
+	kunit) cmd_kunit "$@" ;;
+	coverage) cmd_coverage ;;
+	lint) cmd_lint ;;
+	bench) cmd_bench "$@" ;;
+	help | -h | --help) usage ;;
+	*)
+		usage >&2
+		exit 2
+		;;
+	esac
+}
+
+main "$@"

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Build profiles: each is a list of configs/*.kunitconfig fragments plus
+# every suite's kunit-tests/*.kunitconfig, built in build/<profile> so that
+# switching profiles never forces a full rebuild.
+
+PROFILES_FILE=$ROOT/configs/profiles
+# ccache keeps rebuilds cheap across build directories and fresh trees.
+KCC="ccache gcc"
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+
+profile_names() {
+	sed -n 's/^\([a-z0-9_-]*\):.*/\1/p' "$PROFILES_FILE" | paste -sd' '
+}
+
+profile_fragments() {
+	local profile=$1 line
+	line=$(sed -n "s/^$profile:[[:space:]]*//p" "$PROFILES_FILE")
+	[[ -n $line ]] || die "unknown profile '$profile' (known: $(profile_names))"
+	echo "$line"
+}
+
+build_dir() {
+	echo "$BUILD_ROOT/$1"
+}
+
+kunitconfig_args() {
+	local profile=$1 frag f
+	for frag in $(profile_fragments "$profile"); do
+		f=$ROOT/configs/$frag.kunitconfig
+		[[ -f $f ]] || die "profile $profile names missing fragment ${f#"$ROOT"/}"
+		echo "--kunitconfig=$f"
+	done
+	for f in "$ROOT"/kunit-tests/*.kunitconfig; do
+		[[ -f $f ]] && echo "--kunitconfig=$f"
+	done
+}
+
+configure_profile() {
+	local profile=$1 dir=$2 args
+	mapfile -t args < <(kunitconfig_args "$profile")
+	mkdir -p "$dir"
+	step "configuring profile $profile in ${dir#"$ROOT"/}"
+	if ! (cd "$LINUX" && python3 tools/testing/kunit/kunit.py config \
+		--build_dir="$dir" "${args[@]}" --make_options "CC=$KCC") >"$dir/config.log" 2>&1; then
+		tail -n 20 "$dir/config.log" >&2
+		die "configuring $profile failed; full log: $dir/config.log"
+	fi
+}
+
+# Print a progress line every 250 compiled objects and at the end.
+build_progress() {
+	local line n=0 last=
+	while IFS= read -r line; do
+		case $line in
+		"  CC "* | "  AS "* | "  LD "* | "  AR "*)
+			n=$((n + 1))
+			last=${line:10}
+			((n % 250 == 0)) && printf '    %5d objects, %4d s, at %s\n' "$n" "$SECONDS" "$last"
+			;;
+		esac
+	done
+	printf '    %5d objects built (%d s since run.sh started)\n' "$n" "$SECONDS"
+}
+
+build_profile() {
+	local profile=$1 dir rc
+	dir=$(build_dir "$profile")
+	configure_profile "$profile" "$dir"
+	step "building UML ($profile, -j$JOBS, ccache; a cold build takes ~10 min)"
+	set +e
+	make -C "$LINUX" ARCH=um O="$dir" -j"$JOBS" CC="$KCC" all 2>&1 |
+		tee "$dir/build.log" | build_progress
+	rc=${PIPESTATUS[0]}
+	set -e
+	if [[ $rc -ne 0 ]]; then
+		grep -E 'error:|Error [0-9]|undefined reference|multiple definition' "$dir/build.log" |
+			head -n 20 >&2 || true
+		die "build failed (exit $rc); full log: $dir/build.log"
+	fi
+}

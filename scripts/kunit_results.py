@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the console logs of several UML boots into one KUnit result.
+
+kunit.py parses one boot at a time and overwrites its log and JSON on every
+boot of --run_isolated.  We boot the kernel ourselves (one boot per suite,
+one per case for *_negative suites), so this script:
+
+  merge   joins the KTAP of every boot into one KTAP document and writes
+          kunit.py's JSON for it, using kunit.py's own parser;
+  scan    finds kernel reports in the console logs (lockdep, DEBUG_RWSEMS,
+          KASAN, WARNING/BUG...) outside the regions a negative test marks
+          as expected;
+  table   prints the per-suite table and the "N passed, N failed" line.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections import OrderedDict
+
+
+def kunit_tool(linux):
+    sys.path.insert(0, os.path.join(linux, 'tools', 'testing', 'kunit'))
+    import kunit_json
+    import kunit_parser
+    return kunit_parser, kunit_json
+
+
+TOP_RESULT = re.compile(r'^(ok|not ok) \d+(.*)$')
+TOP_HEADER = re.compile(r'^(KTAP version \d+|TAP version \d+|1\.\.\d+)$')
+
+
+def boot_ktap(parser, log):
+    """The KTAP lines of one boot, without its top-level header."""
+    with open(log, errors='replace') as f:
+        lines = list(parser.extract_tap_lines(f))
+    return [l for l in lines if not TOP_HEADER.match(l)]
+
+
+def merge(args):
+    parser, kjson = kunit_tool(args.linux)
+    suites = []
+    for log in args.logs:
+        block = []
+        for line in boot_ktap(parser, log):
+            m = TOP_RESULT.match(line)
+            if m:
+                block.append((m.group(1), m.group(2)))
+                suites.append(block)
+                block = []
+            else:
+                block.append(line)
+        if block:
+            # A boot that crashed before its suite finished: keep the
+            # lines so that the parser reports the missing results.
+            suites.append(block)
+    out = ['KTAP version 1', f'1..{len(suites)}']
+    for num, block in enumerate(suites, 1):
+        for item in block:
+            if isinstance(item, tuple):
+                out.append(f'{item[0]} {num}{item[1]}')
+            else:
+                out.append(item)
+    with open(args.ktap, 'w') as f:
+        f.write('\n'.join(out) + '\n')
+    with open(os.devnull, 'w') as null:
+        saved, sys.stdout = sys.stdout, null
+        try:
+            test = parser.parse_run_tests(out)
+        finally:
+            sys.stdout = saved
+    meta = kjson.Metadata(arch='um', def_config=args.profile,
+                          build_dir=args.build_dir)
+    with open(args.json, 'w') as f:
+        f.write(kjson.get_json_result(test, meta))
+    return 0
+
+
+REPORT = re.compile(
+    r'WARNING:|BUG:|inconsistent lock state|possible circular locking|'
+    r'possible recursive locking|DEBUG_RWSEMS|KASAN|UBSAN:|kmemleak|'
+    r'Kernel panic|Oops|general protection fault|lock held when returning')
+EXPECT_BEGIN = 'ktest: expected report begin'
+EXPECT_END = 'ktest: expected report end'
+
+
+def scan(args):
+    found = 0
+    for log in args.logs:
+        expected = False
+        with open(log, errors='replace') as f:
+            for num, line in enumerate(f, 1):
+                if EXPECT_BEGIN in line:
+                    expected = True
+                elif EXPECT_END in line:
+                    expected = False
+                elif not expected and REPORT.search(line):
+                    found += 1
+                    print(f'{log}:{num}: {line.rstrip()}')
+    if found:
+        print(f'console: {found} kernel report line(s) outside expected regions')
+    return 1 if found else 0
+
+
+def suite_rows(doc):
+    rows = OrderedDict()
+    for group in doc['sub_groups']:
+        row = rows.setdefault(group['name'], {})
+        for case in group['test_cases']:
+            row[case['status']] = row.get(case['status'], 0) + 1
+        for sub in group['sub_groups']:  # parameterised cases
+            for case in sub['test_cases']:
+                row[case['status']] = row.get(case['status'], 0) + 1
+    return rows
+
+
+def table(args):
+    with open(args.json) as f:
+        doc = json.load(f)
+    rows = suite_rows(doc)
+    total = {}
+    print(f'{"suite":<32} {"pass":>5} {"fail":>5} {"skip":>5}')
+    for name, row in rows.items():
+        failed = row.get('FAIL', 0) + row.get('ERROR', 0)
+        print(f'{name:<32} {row.get("PASS", 0):>5} {failed:>5} '
+              f'{row.get("SKIP", 0):>5}')
+        for key, val in row.items():
+            total[key] = total.get(key, 0) + val
+    passed = total.get('PASS', 0)
+    failed = total.get('FAIL', 0) + total.get('ERROR', 0)
+    skipped = total.get('SKIP', 0)
+    if passed + failed + skipped == 0:
+        print('no KUnit case ran')
+        failed = 1
+    print(f'{passed} passed, {failed} failed, {skipped} skipped')
+    return 1 if failed else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    m = sub.add_parser('merge')
+    m.add_argument('--linux', required=True)
+    m.add_argument('--ktap', required=True)
+    m.add_argument('--json', required=True)
+    m.add_argument('--profile', default='')
+    m.add_argument('--build-dir', default='')
+    m.add_argument('logs', nargs='+')
+    s = sub.add_parser('scan')
+    s.add_argument('logs', nargs='+')
+    t = sub.add_parser('table')
+    t.add_argument('json')
+    args = ap.parse_args()
+    return {'merge': merge, 'scan': scan, 'table': table}[args.cmd](args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
