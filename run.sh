@@ -133,7 +133,7 @@ apply_patch() {
 	local patch=$1 out
 	if ! out=$(git -C "$LINUX" am -q --no-3way "$patch" 2>&1); then
 		git -C "$LINUX" am --abort >/dev/null 2>&1 || true
-		echo "$out" | sed 's/^/  /' >&2
+		printf '  %s\n' "${out//$'\n'/$'\n'  }" >&2
 		local where
 		where=$(echo "$out" | sed -n 's/^error: \(patch failed: \|\)\([^:]*\):.*/\2/p' | head -n 1)
 		die "patch ${patch#"$ROOT"/} failed to apply${where:+ at $where}." \
@@ -153,9 +153,13 @@ apply_series() {
 
 apply_all() {
 	step "applying patches/workbench and patches/series"
-	git -C "$LINUX" tag -f backup/"$(date +%Y%m%d-%H%M%S)" HEAD >/dev/null
+	# Whatever HEAD was stays reachable (it matched patches/ or an export).
+	if [[ $(git -C "$LINUX" rev-parse HEAD) != "$(git -C "$LINUX" rev-parse debian-base)" ]]; then
+		git -C "$LINUX" tag -f backup/"$(date +%Y%m%d-%H%M%S)" HEAD >/dev/null
+	fi
 	git -C "$LINUX" reset -q --hard debian-base
 	record_sync
+	git -C "$LINUX" tag -d workbench series >/dev/null 2>&1 || true
 	apply_series workbench workbench
 	apply_series series series
 	note "linux/ is at $(git -C "$LINUX" log -1 --format='%h %s')"
@@ -241,6 +245,8 @@ compare_export() {
 
 export_differs() {
 	local tmp diff
+	# No tag: an earlier prepare stopped at a patch that failed to apply.
+	git -C "$LINUX" rev-parse -q --verify series >/dev/null || return 0
 	tmp=$(mktemp -d)
 	format_all "$tmp"
 	diff=$(compare_export "$tmp")
@@ -307,28 +313,39 @@ cmd_coverage() {
 
 # ---------------------------------------------------------------- lint
 
+# checkpatch runs scripts/spdxcheck.py, which needs Debian's python3-ply and
+# python3-git: put Debian's python3 first even if another one is on PATH.
+checkpatch() {
+	(cd "$LINUX" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict -q --no-summary "$@")
+}
+
 checkpatch_all() {
 	local p failed=0
 	step "checkpatch.pl --strict on every patch and on kunit-tests/"
 	for p in "$PATCHES"/workbench/*.patch "$PATCHES"/series/*.patch; do
 		[[ -f $p && ${p##*/} != "$COVER_LETTER" ]] || continue
-		if ! (cd "$LINUX" && scripts/checkpatch.pl --strict -q --no-summary "$p"); then
+		if ! checkpatch "$p"; then
 			echo "checkpatch: ${p#"$ROOT"/}" >&2
 			failed=1
 		fi
 	done
-	if ! (cd "$LINUX" && scripts/checkpatch.pl --strict -q --no-summary -f \
-		--ignore FILE_PATH_CHANGES "$ROOT"/kunit-tests/*.[ch]); then
+	if ! checkpatch -f --ignore FILE_PATH_CHANGES "$ROOT"/kunit-tests/*.[ch]; then
 		echo "checkpatch: kunit-tests/" >&2
 		failed=1
 	fi
 	return $failed
 }
 
-cmd_lint() {
+shellcheck_all() {
 	require shellcheck
 	step "shellcheck"
-	shellcheck -x "$ROOT/run.sh" "$ROOT"/scripts/*.sh "$ROOT"/coverage/*.sh "$ROOT/.ci/run"
+	(cd "$ROOT" && shellcheck -x run.sh scripts/*.sh coverage/*.sh .ci/run) ||
+		die "shellcheck found problems (above)"
+}
+
+cmd_lint() {
+	[[ -d $LINUX/.git ]] || die "checkpatch comes with linux/: run ./run.sh prepare first"
+	shellcheck_all
 	checkpatch_all || die "checkpatch found problems (above)"
 }
 
@@ -345,8 +362,9 @@ cmd_main() {
 }
 
 cmd_test() {
-	cmd_lint
+	shellcheck_all
 	cmd_prepare
+	checkpatch_all || die "checkpatch found problems (above)"
 	cmd_export --check
 	cmd_build "$MAIN_PROFILE"
 	local rc=0

@@ -215,6 +215,7 @@ static struct kunit_suite irq_context_suite = {
 	.init = ktest_guard_init,
 	.test_cases = irq_context_cases,
 };
+
 kunit_test_suite(irq_context_suite);
 
 MODULE_DESCRIPTION("KUnit suite for the workbench's irq context helper");

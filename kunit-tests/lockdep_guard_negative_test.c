@@ -88,6 +88,7 @@ static struct kunit_suite lockdep_guard_negative_suite = {
 	.name = "lockdep_guard_negative",
 	.test_cases = lockdep_guard_negative_cases,
 };
+
 kunit_test_suite(lockdep_guard_negative_suite);
 
 MODULE_DESCRIPTION("KUnit negative cases for the workbench's lockdep guard");
