@@ -37,7 +37,9 @@ usage: ./run.sh [SUBCOMMAND [ARGS]]
                       build, every suite, coverage; ends "N passed, N failed"
   prepare             create or update linux/ from the pinned Debian source
                       and patches/ (never clobbers work in linux/)
-  export [--check]    write patches/ from linux/ (--check: only compare)
+  export [--check|--force]
+                      write patches/ from linux/ (--check: only compare;
+                      --force: overwrite a hand-edited patches/)
   build [PROFILE]     configure and build UML for PROFILE (default: $MAIN_PROFILE)
   kunit [PROFILE] [GLOB]
                       boot the built kernel and run the suites (or GLOB)
@@ -114,12 +116,26 @@ tree_is_dirty() {
 	[[ -n $(git -C "$LINUX" status --porcelain --untracked-files=no) ]]
 }
 
+# A hash of every patch file, to tell a hand-edited or pulled patches/.
+patches_hash() {
+	find "$PATCHES" -name '*.patch' -print0 | sort -z | xargs -0 -r cat | sha1sum | cut -d' ' -f1
+}
+
+# linux/ and patches/ agree now: remember both, so that later we can tell
+# which side changed.
 record_sync() {
-	git -C "$LINUX" rev-parse HEAD >"$SYNC_FILE"
+	{
+		git -C "$LINUX" rev-parse HEAD
+		patches_hash
+	} >"$SYNC_FILE"
 }
 
 synced_head() {
-	cat "$SYNC_FILE" 2>/dev/null || true
+	sed -n 1p "$SYNC_FILE" 2>/dev/null || true
+}
+
+synced_patches() {
+	sed -n 2p "$SYNC_FILE" 2>/dev/null || true
 }
 
 patch_files() {
@@ -155,7 +171,7 @@ apply_all() {
 	step "applying patches/workbench and patches/series"
 	# Whatever HEAD was stays reachable (it matched patches/ or an export).
 	if [[ $(git -C "$LINUX" rev-parse HEAD) != "$(git -C "$LINUX" rev-parse debian-base)" ]]; then
-		git -C "$LINUX" tag -f backup/"$(date +%Y%m%d-%H%M%S)" HEAD >/dev/null
+		git -C "$LINUX" tag -f "backup/$(date +%Y%m%d-%H%M%S)-$(git -C "$LINUX" rev-parse --short HEAD)" HEAD >/dev/null
 	fi
 	git -C "$LINUX" reset -q --hard debian-base
 	record_sync
@@ -222,6 +238,9 @@ format_all() {
 	local out=$1
 	git -C "$LINUX" rev-parse -q --verify workbench >/dev/null ||
 		die "linux/ has no 'workbench' tag: run ./run.sh prepare first"
+	git -C "$LINUX" merge-base --is-ancestor workbench HEAD ||
+		die "the 'workbench' tag is not an ancestor of HEAD in linux/ (rebased?):" \
+			"move it to the last workbench commit: git -C linux tag -f workbench <commit>"
 	format_range debian-base..workbench "$out/workbench"
 	format_range workbench..HEAD "$out/series"
 }
@@ -254,14 +273,40 @@ export_differs() {
 	[[ -n $diff ]]
 }
 
+# Refuse to export over work that would be lost: a half-applied series,
+# or patches/ edited (or pulled) since linux/ last matched it.
+check_export_is_safe() {
+	[[ -d $LINUX/.git/rebase-apply ]] &&
+		die "a git am is in progress in linux/: finish or abort it first"
+	git -C "$LINUX" rev-parse -q --verify series >/dev/null ||
+		die "linux/ has no 'series' tag: the last ./run.sh prepare stopped at a patch" \
+			"that failed to apply, and exporting now would drop it and the ones after it." \
+			"Fix that patch in patches/ and re-run ./run.sh prepare (or use export --force)."
+	[[ $(patches_hash) == "$(synced_patches)" ]] ||
+		die "patches/ changed since linux/ last matched it (edited by hand or pulled)." \
+			"Run ./run.sh prepare to apply it, or ./run.sh export --force to overwrite it."
+}
+
+copy_export() {
+	local fresh=$1 name f
+	for name in workbench series; do
+		mkdir -p "$PATCHES/$name"
+		for f in $(patch_files "$PATCHES/$name"); do
+			rm -f "$PATCHES/$name/$f"
+		done
+		for f in $(patch_files "$fresh/$name"); do
+			cp "$fresh/$name/$f" "$PATCHES/$name/$f"
+		done
+	done
+}
+
 cmd_export() {
-	local check=false tmp diff name
-	[[ ${1:-} == --check ]] && check=true
+	local mode=${1:-} tmp diff
 	[[ -d $LINUX/.git ]] || die "no linux/ tree: run ./run.sh prepare first"
 	tmp=$(mktemp -d)
 	format_all "$tmp"
 	diff=$(compare_export "$tmp")
-	if $check; then
+	if [[ $mode == --check ]]; then
 		rm -rf "$tmp"
 		if [[ -n $diff ]]; then
 			echo "$diff"
@@ -270,20 +315,19 @@ cmd_export() {
 		note "patches/ is in sync with linux/"
 		return 0
 	fi
+	if [[ -z $diff ]]; then
+		rm -rf "$tmp"
+		record_sync
+		note "patches/ was already in sync"
+		return 0
+	fi
+	[[ $mode == --force ]] || check_export_is_safe
 	tree_is_dirty && note "warning: uncommitted changes in linux/ are not exported"
-	for name in workbench series; do
-		mkdir -p "$PATCHES/$name"
-		patch_files "$PATCHES/$name" | sed "s|^|$PATCHES/$name/|" | xargs -r rm -f
-		cp "$tmp/$name"/*.patch "$PATCHES/$name/" 2>/dev/null || true
-	done
+	copy_export "$tmp"
 	rm -rf "$tmp"
 	record_sync
-	if [[ -n $diff ]]; then
-		echo "$diff"
-		note "exported; commit patches/ to keep it"
-	else
-		note "patches/ was already in sync"
-	fi
+	echo "$diff"
+	note "exported; commit patches/ to keep it"
 }
 
 # ---------------------------------------------------------------- build
@@ -299,9 +343,10 @@ cmd_build() {
 # ---------------------------------------------------------------- kunit
 
 cmd_kunit() {
-	local profile=${1:-$MAIN_PROFILE} glob=${2:-}
-	run_suites "$profile" "$glob"
-	report_suites
+	local profile=${1:-$MAIN_PROFILE} glob=${2:-} rc=0
+	run_suites "$profile" "$glob" || rc=1
+	report_suites || rc=1
+	return $rc
 }
 
 # ---------------------------------------------------------------- coverage
@@ -355,8 +400,8 @@ cmd_main() {
 	cmd_prepare
 	cmd_build "$MAIN_PROFILE"
 	local rc=0
-	run_suites "$MAIN_PROFILE" "" || rc=$?
-	cmd_coverage
+	run_suites "$MAIN_PROFILE" "" || rc=1
+	cmd_coverage || rc=1
 	report_suites || rc=1
 	return $rc
 }
@@ -368,7 +413,7 @@ cmd_test() {
 	cmd_export --check
 	cmd_build "$MAIN_PROFILE"
 	local rc=0
-	run_suites "$MAIN_PROFILE" "" || rc=$?
+	run_suites "$MAIN_PROFILE" "" || rc=1
 	cmd_coverage || rc=1
 	report_suites || rc=1
 	return $rc

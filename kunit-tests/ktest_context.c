@@ -106,20 +106,34 @@ static enum hrtimer_restart call_timer_fn(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
+/*
+ * BH work runs in softirq and ordinary work in process context, so their
+ * completion maps need lockdep classes of their own: one shared class would
+ * be reported as inconsistent {SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W} usage.
+ */
+static struct lock_class_key bh_work_key;
+static struct lock_class_key wq_work_key;
+
+static void init_call_work(struct ktest_call *call)
+{
+	struct lock_class_key *key = call->context == KTEST_CTX_SOFTIRQ ?
+				     &bh_work_key : &wq_work_key;
+
+	__INIT_WORK_KEY(&call->work, call_work_fn, call->on_stack, key);
+}
+
 static void init_call_objects(struct ktest_call *call)
 {
 	/* Debug objects want to know which of our objects live on a stack. */
 	call->on_stack = object_is_on_stack(call);
-	if (call->on_stack) {
+	if (call->on_stack)
 		hrtimer_init_on_stack(&call->timer, CLOCK_MONOTONIC,
 				      HRTIMER_MODE_REL_HARD);
-		INIT_WORK_ONSTACK(&call->work, call_work_fn);
-	} else {
+	else
 		hrtimer_init(&call->timer, CLOCK_MONOTONIC,
 			     HRTIMER_MODE_REL_HARD);
-		INIT_WORK(&call->work, call_work_fn);
-	}
 	call->timer.function = call_timer_fn;
+	init_call_work(call);
 }
 
 static void destroy_call_objects(struct ktest_call *call)
@@ -179,19 +193,15 @@ int ktest_call_start(struct ktest_call *call, enum ktest_context context,
  */
 int ktest_call_wait(struct ktest_call *call, unsigned int timeout_ms)
 {
-	unsigned long left;
-
-	left = wait_for_completion_timeout(&call->done,
-					   msecs_to_jiffies(timeout_ms));
+	wait_for_completion_timeout(&call->done, msecs_to_jiffies(timeout_ms));
 	hrtimer_cancel(&call->timer);
 	cancel_work_sync(&call->work);
-	if (call->thread) {
-		/* Exits at once if the thread was never woken up. */
-		kthread_stop(call->thread);
-		put_task_struct(call->thread);
-	}
+	/* Exits at once if the thread was never woken up. */
+	if (call->thread)
+		kthread_stop_put(call->thread);
 	destroy_call_objects(call);
-	return left ? 0 : -ETIMEDOUT;
+	/* @fn may have finished during the teardown above: that counts. */
+	return call->runs ? 0 : -ETIMEDOUT;
 }
 
 /**

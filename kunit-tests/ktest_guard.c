@@ -22,7 +22,8 @@
 #define EXPECT_END	"ktest: expected report end"
 
 static const char * const report_headers[] = {
-	"WARNING:", "BUG:", "UBSAN:", "Oops",
+	"WARNING:", "BUG:", "kernel BUG at", "UBSAN:", "Oops", "Kernel panic",
+	"INFO: task",
 };
 
 static atomic_long_t reports_unexpected = ATOMIC_LONG_INIT(0);
@@ -62,7 +63,7 @@ static struct console report_console = {
 	.name = "ktest",
 	.write = report_console_write,
 	.flags = CON_ENABLED,
-	.index = -1,
+	.index = 0,
 };
 
 static int __init report_console_init(void)
@@ -72,26 +73,41 @@ static int __init report_console_init(void)
 }
 late_initcall(report_console_init);
 
+static void expect_report_end(void *unused)
+{
+	pr_info(EXPECT_END "\n");
+}
+
 /**
  * ktest_expect_report_begin() - Start a region where reports are expected.
+ * @test: the case; the region ends with it at the latest.
  *
  * Reports printed until ktest_expect_report_end() count as expected: the
  * guard and run.sh's console scan ignore them.  The case itself must
  * assert that the report it provoked did happen.
+ *
+ * Return: 0, or an error if the region could not be tied to @test.
  */
-void ktest_expect_report_begin(void)
+int ktest_expect_report_begin(struct kunit *test)
 {
 	pr_info(EXPECT_BEGIN "\n");
+	return kunit_add_action_or_reset(test, expect_report_end, NULL);
 }
 
 /**
- * ktest_expect_report_end() - End a region started by
- * ktest_expect_report_begin().
+ * ktest_expect_report_end() - End the region ktest_expect_report_begin()
+ * started.
+ * @test: the case.
  */
-void ktest_expect_report_end(void)
+void ktest_expect_report_end(struct kunit *test)
 {
-	pr_info(EXPECT_END "\n");
-	pr_flush(1000, true);
+	kunit_release_action(test, expect_report_end, NULL);
+}
+
+/* Messages below this level never reach any console, ours included. */
+static bool console_sees_info(void)
+{
+	return console_loglevel > LOGLEVEL_INFO;
 }
 
 /**
@@ -101,6 +117,13 @@ void ktest_expect_report_end(void)
 void ktest_guard_sample(struct ktest_guard_state *state)
 {
 	/* Let every message printed so far reach the counting console. */
+	/*
+	 * KUnit prints its "ok" lines without a newline, and printk keeps
+	 * such a record open for a continuation, unprinted, until the next
+	 * message.  Close it with a message no console shows, then let
+	 * everything so far reach the counting console.
+	 */
+	printk(KERN_DEBUG "ktest: guard sample\n");
 	pr_flush(1000, true);
 	state->debug_locks = debug_locks;
 	state->unexpected = atomic_long_read(&reports_unexpected);
@@ -111,7 +134,8 @@ void ktest_guard_sample(struct ktest_guard_state *state)
  * ktest_lockdep_usable() - Whether lockdep can still judge a case.
  * @why_not: if not usable, receives the reason.
  *
- * Return: true if lockdep is built in and has not turned itself off.
+ * Return: true if lockdep is built in and has not turned itself off, and
+ * the guard's console receives informational messages.
  */
 bool ktest_lockdep_usable(const char **why_not)
 {
@@ -121,6 +145,10 @@ bool ktest_lockdep_usable(const char **why_not)
 	}
 	if (!debug_locks) {
 		*why_not = "lockdep was already off before this case";
+		return false;
+	}
+	if (!console_sees_info()) {
+		*why_not = "console_loglevel hides the guard's markers (boot without quiet)";
 		return false;
 	}
 	return true;

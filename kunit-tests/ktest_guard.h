@@ -29,7 +29,7 @@ bool ktest_lockdep_usable(const char **why_not);
 bool ktest_guard_clean(const struct ktest_guard_state *before,
 		       const struct ktest_guard_state *after);
 
-void ktest_expect_report_begin(void);
-void ktest_expect_report_end(void);
+int ktest_expect_report_begin(struct kunit *test);
+void ktest_expect_report_end(struct kunit *test);
 
 #endif /* _KTEST_GUARD_H */

@@ -24,8 +24,9 @@ build_dir() {
 }
 
 kunitconfig_args() {
-	local profile=$1 frag f
-	for frag in $(profile_fragments "$profile"); do
+	local profile=$1 frags frag f
+	frags=$(profile_fragments "$profile") || exit 1
+	for frag in $frags; do
 		f=$ROOT/configs/$frag.kunitconfig
 		[[ -f $f ]] || die "profile $profile names missing fragment ${f#"$ROOT"/}"
 		echo "--kunitconfig=$f"
@@ -36,8 +37,10 @@ kunitconfig_args() {
 }
 
 configure_profile() {
-	local profile=$1 dir=$2 args
-	mapfile -t args < <(kunitconfig_args "$profile")
+	local profile=$1 dir=$2 out args
+	# Not a process substitution: a die inside must stop run.sh.
+	out=$(kunitconfig_args "$profile") || exit 1
+	mapfile -t args <<<"$out"
 	mkdir -p "$dir"
 	step "configuring profile $profile in ${dir#"$ROOT"/}"
 	if ! (cd "$LINUX" && python3 tools/testing/kunit/kunit.py config \

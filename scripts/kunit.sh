@@ -31,7 +31,7 @@ boot_kernel() {
 # The suite.case lines of the built kernel, from a kunit.action=list boot.
 list_tests() {
 	local kernel=$1 log=$2 glob=$3
-	boot_kernel "$kernel" "$log" kunit.action=list ${glob:+kunit.filter_glob=$glob} ||
+	boot_kernel "$kernel" "$log" kunit.action=list ${glob:+"kunit.filter_glob=$glob"} ||
 		die "listing the suites failed"
 	sed -n 's/^\(\[[ 0-9.]*\] \)\{0,1\}\([a-z0-9_]*\.[a-z0-9_]*\)$/\2/p' "$log"
 }
@@ -55,14 +55,19 @@ reset_gcov_counters() {
 	find "$1" -name '*.gcda' -delete
 }
 
+# The case part of a "suite.case" glob, applied to each suite's boot.
+case_glob() {
+	[[ $1 == *.* ]] && echo "${1#*.}" || echo "*"
+}
+
 run_suites() {
-	local profile=$1 glob=$2 dir kernel boots n=0 failed=0 tests suites s t
+	local profile=$1 glob=$2 dir kernel boots n=0 failed=0 tests suites s t cases
 	dir=$(build_dir "$profile")
 	kernel=$dir/linux
 	[[ -x $kernel ]] || die "no kernel at $kernel: run ./run.sh build $profile"
 	check_exec_tmp
 	boots=$RESULTS/boots
-	rm -rf "$boots"
+	rm -rf "$boots" "$RESULTS/kunit.ktap" "$RESULTS/kunit.json"
 	mkdir -p "$boots"
 	reset_gcov_counters "$dir"
 	step "listing suites"
@@ -80,14 +85,15 @@ run_suites() {
 			done
 		else
 			n=$((n + 1))
+			cases=$(case_glob "$glob")
 			step "boot $n: $s"
 			boot_kernel "$kernel" "$(printf '%s/%03d-%s.log' "$boots" "$n" "$s")" \
-				"kunit.filter_glob=$s" || failed=1
+				"kunit.filter_glob=$s.$cases" || failed=1
 		fi
 	done
 	step "merging results into ${RESULTS#"$ROOT"/}/kunit.ktap and kunit.json"
 	python3 "$RESULTS_PY" merge --linux "$LINUX" --profile "$profile" --build-dir "$dir" \
-		--ktap "$RESULTS/kunit.ktap" --json "$RESULTS/kunit.json" "$boots"/[0-9]*.log
+		--ktap "$RESULTS/kunit.ktap" --json "$RESULTS/kunit.json" "$boots"/[0-9]*.log || return 1
 	return $failed
 }
 

@@ -31,6 +31,7 @@ def kunit_tool(linux):
 
 TOP_RESULT = re.compile(r'^(ok|not ok) \d+(.*)$')
 TOP_HEADER = re.compile(r'^(KTAP version \d+|TAP version \d+|1\.\.\d+)$')
+SUBTEST = re.compile(r'^\s*# Subtest: (\S+)')
 
 
 def boot_ktap(parser, log):
@@ -40,23 +41,44 @@ def boot_ktap(parser, log):
     return [l for l in lines if not TOP_HEADER.match(l)]
 
 
+def crashed_block(log, lines):
+    """A well-formed suite block for a boot that never finished its suite.
+
+    Its partial output is kept as diagnostics, and one failing case says
+    where the whole console log is.
+    """
+    names = [m.group(1) for m in map(SUBTEST.match, lines) if m]
+    name = names[0] if names else os.path.basename(log).rsplit('.log', 1)[0]
+    block = ['    KTAP version 1', f'    # Subtest: {name}', '    1..1',
+             f'    # boot crashed or timed out before the suite ended: {log}']
+    block += ['    # | ' + l for l in lines]
+    block += ['    not ok 1 boot_completed', ('not ok', f' {name}')]
+    return block
+
+
+def boot_blocks(parser, log):
+    """Split one boot's KTAP into suite blocks ending in a top-level result."""
+    blocks, block = [], []
+    lines = boot_ktap(parser, log)
+    for line in lines:
+        m = TOP_RESULT.match(line)
+        if m:
+            blocks.append(block + [(m.group(1), m.group(2))])
+            block = []
+        else:
+            block.append(line)
+    # Anything but diagnostics after the last result means a crash.
+    unfinished = [l for l in block if l.strip() and not l.strip().startswith('#')]
+    if unfinished or not blocks:
+        blocks.append(crashed_block(log, lines))
+    return blocks
+
+
 def merge(args):
     parser, kjson = kunit_tool(args.linux)
     suites = []
     for log in args.logs:
-        block = []
-        for line in boot_ktap(parser, log):
-            m = TOP_RESULT.match(line)
-            if m:
-                block.append((m.group(1), m.group(2)))
-                suites.append(block)
-                block = []
-            else:
-                block.append(line)
-        if block:
-            # A boot that crashed before its suite finished: keep the
-            # lines so that the parser reports the missing results.
-            suites.append(block)
+        suites += boot_blocks(parser, log)
     out = ['KTAP version 1', f'1..{len(suites)}']
     for num, block in enumerate(suites, 1):
         for item in block:
@@ -66,23 +88,22 @@ def merge(args):
                 out.append(item)
     with open(args.ktap, 'w') as f:
         f.write('\n'.join(out) + '\n')
-    with open(os.devnull, 'w') as null:
-        saved, sys.stdout = sys.stdout, null
-        try:
-            test = parser.parse_run_tests(out)
-        finally:
-            sys.stdout = saved
+    test = parser.parse_run_tests(out)
     meta = kjson.Metadata(arch='um', def_config=args.profile,
                           build_dir=args.build_dir)
     with open(args.json, 'w') as f:
         f.write(kjson.get_json_result(test, meta))
+    if test.counts.errors:
+        print(f'{args.ktap}: {test.counts.errors} KTAP parse error(s)')
+        return 1
     return 0
 
 
 REPORT = re.compile(
-    r'WARNING:|BUG:|inconsistent lock state|possible circular locking|'
-    r'possible recursive locking|DEBUG_RWSEMS|KASAN|UBSAN:|kmemleak|'
-    r'Kernel panic|Oops|general protection fault|lock held when returning')
+    r'WARNING:|BUG:|kernel BUG at|inconsistent lock state|'
+    r'possible circular locking|possible recursive locking|DEBUG_RWSEMS|'
+    r'KASAN|UBSAN:|kmemleak|Kernel panic|Oops|general protection fault|'
+    r'lock held when returning|INFO: task .* blocked')
 EXPECT_BEGIN = 'ktest: expected report begin'
 EXPECT_END = 'ktest: expected report end'
 
@@ -100,6 +121,9 @@ def scan(args):
                 elif not expected and REPORT.search(line):
                     found += 1
                     print(f'{log}:{num}: {line.rstrip()}')
+        if expected:
+            found += 1
+            print(f'{log}: an expected-report region was never closed')
     if found:
         print(f'console: {found} kernel report line(s) outside expected regions')
     return 1 if found else 0
@@ -107,6 +131,9 @@ def scan(args):
 
 def suite_rows(doc):
     rows = OrderedDict()
+    for case in doc['test_cases']:  # top-level results without a suite
+        row = rows.setdefault('(top level)', {})
+        row[case['status']] = row.get(case['status'], 0) + 1
     for group in doc['sub_groups']:
         row = rows.setdefault(group['name'], {})
         for case in group['test_cases']:
