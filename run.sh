@@ -149,7 +149,8 @@ apply_patch() {
 	local patch=$1 out
 	if ! out=$(git -C "$LINUX" am -q --no-3way "$patch" 2>&1); then
 		git -C "$LINUX" am --abort >/dev/null 2>&1 || true
-		printf '  %s\n' "${out//$'\n'/$'\n'  }" >&2
+		# git am's own advice (--continue, --skip) does not apply: we aborted.
+		grep -E '^(error|fatal|Patch failed)' <<<"$out" | sed 's/^/  /' >&2 || true
 		local where
 		where=$(echo "$out" | sed -n 's/^error: \(patch failed: \|\)\([^:]*\):.*/\2/p' | head -n 1)
 		die "patch ${patch#"$ROOT"/} failed to apply${where:+ at $where}." \
@@ -237,7 +238,8 @@ format_range() {
 format_all() {
 	local out=$1
 	git -C "$LINUX" rev-parse -q --verify workbench >/dev/null ||
-		die "linux/ has no 'workbench' tag: run ./run.sh prepare first"
+		die "linux/ has no 'workbench' tag: ./run.sh prepare has not finished" \
+			"(did a patch fail to apply?); fix that and re-run ./run.sh prepare"
 	git -C "$LINUX" merge-base --is-ancestor workbench HEAD ||
 		die "the 'workbench' tag is not an ancestor of HEAD in linux/ (rebased?):" \
 			"move it to the last workbench commit: git -C linux tag -f workbench <commit>"
@@ -420,7 +422,7 @@ cmd_test() {
 }
 
 cmd_bench() {
-	local target=${1:-$ROOT/kunit-tests/irq_context_test.c} t0 t1
+	local target=${1:-$LINUX/kernel/locking/rwsem.c} t0 t1
 	[[ -f $(build_dir "$MAIN_PROFILE")/linux ]] || die "build once first: ./run.sh build"
 	touch "$target"
 	t0=$(date +%s.%N)

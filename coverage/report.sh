@@ -47,13 +47,19 @@ watch_files() {
 	grep -v '^#' "$HERE/watch-files" | sed '/^$/d'
 }
 
-# "path  NN.N%  (hit/found lines)" for each file, from the tracefile.
+# "path  NN.N%  (hit/found lines)" for each file named on stdin, from the
+# tracefile's DA:<line>,<count> records (a header can appear in several
+# records; a line counts as hit if any record hit it).
 file_coverage() {
 	awk -v root="$LINUX/" '
 		FNR == NR { want[$0] = 1; next }
-		/^SF:/ { file = substr($0, 4); sub("^" root, "", file) }
-		/^LF:/ { found[file] += substr($0, 4) }
-		/^LH:/ { hit[file] += substr($0, 4) }
+		/^SF:/ { file = substr($0, 4); sub("^" root, "", file); next }
+		/^DA:/ && (file in want) {
+			split(substr($0, 4), da, ",")
+			key = file SUBSEP da[1]
+			if (!(key in seen)) { seen[key] = 1; found[file]++ }
+			if (da[2] > 0 && !(key in hitl)) { hitl[key] = 1; hit[file]++ }
+		}
 		END {
 			for (f in want) {
 				if (found[f])
