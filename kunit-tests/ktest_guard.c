@@ -9,6 +9,9 @@
  * other WARNs, "BUG: sleeping function called...", KASAN) a console of
  * our own counts report headers as the kernel prints them.
  */
+/* pr_debug() below must really print: it closes KUnit's open record. */
+#define DEBUG
+
 #include <linux/atomic.h>
 #include <linux/console.h>
 #include <linux/debug_locks.h>
@@ -123,7 +126,7 @@ void ktest_guard_sample(struct ktest_guard_state *state)
 	 * message.  Close it with a message no console shows, then let
 	 * everything so far reach the counting console.
 	 */
-	printk(KERN_DEBUG "ktest: guard sample\n");
+	pr_debug("ktest: guard sample\n");
 	pr_flush(1000, true);
 	state->debug_locks = debug_locks;
 	state->unexpected = atomic_long_read(&reports_unexpected);
