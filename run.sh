@@ -42,10 +42,12 @@ usage: ./run.sh [SUBCOMMAND [ARGS]]
                       --force: overwrite a hand-edited patches/)
   build [PROFILE]     configure and build UML for PROFILE (default: $MAIN_PROFILE)
   kunit [PROFILE] [GLOB]
-                      boot the built kernel and run the suites (or GLOB)
+                      boot the built kernel and run the suites, or those
+                      matching GLOB (suite or suite.case, * allowed)
   coverage            lcov/genhtml/diff-cover report of the last kunit run
   lint                shellcheck and checkpatch --strict
-  bench               time the warm loop: touch, rebuild, re-run all suites
+  bench [FILE]        time the warm loop: touch FILE (default
+                      linux/kernel/locking/rwsem.c), rebuild, run all suites
   help                this text
 
 Profiles ($(profile_names)) are defined in configs/profiles.
@@ -344,8 +346,14 @@ cmd_build() {
 
 # ---------------------------------------------------------------- kunit
 
+# kunit [PROFILE] [GLOB]: a first word that is no profile is the glob.
 cmd_kunit() {
-	local profile=${1:-$MAIN_PROFILE} glob=${2:-} rc=0
+	local profile=$MAIN_PROFILE glob='' rc=0
+	if [[ $# -gt 0 ]] && is_profile "$1"; then
+		profile=$1
+		shift
+	fi
+	glob=${1:-}
 	run_suites "$profile" "$glob" || rc=1
 	report_suites || rc=1
 	return $rc

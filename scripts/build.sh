@@ -12,6 +12,10 @@ profile_names() {
 	sed -n 's/^\([a-z0-9_-]*\):.*/\1/p' "$PROFILES_FILE" | paste -sd' '
 }
 
+is_profile() {
+	grep -q "^$1:" "$PROFILES_FILE"
+}
+
 profile_fragments() {
 	local profile=$1 line
 	line=$(sed -n "s/^$profile:[[:space:]]*//p" "$PROFILES_FILE")

@@ -71,7 +71,7 @@ run_suites() {
 	mkdir -p "$boots"
 	reset_gcov_counters "$dir"
 	step "listing suites"
-	tests=$(list_tests "$kernel" "$boots/list.log" "$glob")
+	tests=$(list_tests "$kernel" "$boots/list.log" "$glob") || return 1
 	[[ -n $tests ]] || die "no KUnit case matched '${glob:-*}' in $kernel"
 	suites=$(echo "$tests" | cut -d. -f1 | uniq)
 	note "$(echo "$suites" | wc -l) suites, $(echo "$tests" | wc -l) cases"
@@ -100,6 +100,10 @@ run_suites() {
 # Console scan, per-suite table, and the closing "N passed, N failed" line.
 report_suites() {
 	local rc=0
+	if [[ ! -f $RESULTS/kunit.json ]]; then
+		echo "no KUnit results: the run stopped before the suites ran (see above)" >&2
+		return 1
+	fi
 	step "scanning console logs for kernel reports"
 	python3 "$RESULTS_PY" scan "$RESULTS"/boots/*.log || rc=1
 	step "results"
