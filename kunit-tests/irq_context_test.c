@@ -4,6 +4,7 @@
  * offers, as the kernel and lockdep see it, and the lockdep guard runs.
  */
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
@@ -135,6 +136,34 @@ static void wait_timeout_cancels_a_call_that_has_not_run(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, call.runs, 0);
 }
 
+static void slow_probe_fn(void *arg)
+{
+	struct probe *probe = arg;
+
+	msleep(100);
+	probe_fn(probe);
+}
+
+static const enum ktest_context sleepable_contexts[] = {
+	KTEST_CTX_TASK, KTEST_CTX_WORKQUEUE,
+};
+
+KUNIT_ARRAY_PARAM(sleepable_context, sleepable_contexts, context_to_desc);
+
+/* A call that was already running when the wait gave up still counts. */
+static void wait_timeout_keeps_a_call_that_finishes_in_teardown(struct kunit *test)
+{
+	const enum ktest_context *context = test->param_value;
+	struct ktest_call call;
+	struct probe probe = {};
+
+	KUNIT_ASSERT_EQ(test, ktest_call_start(&call, *context, slow_probe_fn,
+					       &probe, 0), 0);
+	KUNIT_EXPECT_EQ(test, ktest_call_wait(&call, 10), 0);
+	KUNIT_EXPECT_EQ(test, probe.calls, 1);
+	KUNIT_EXPECT_EQ(test, call.runs, 1);
+}
+
 /* Heap-allocated calls in every context at once, as later suites use them. */
 static void calls_in_all_contexts_run_concurrently(struct kunit *test)
 {
@@ -197,6 +226,8 @@ static struct kunit_case irq_context_cases[] = {
 	KUNIT_CASE(delayed_call_runs_once_no_earlier_than_its_delay),
 	KUNIT_CASE_PARAM(wait_timeout_cancels_a_call_that_has_not_run,
 			 context_gen_params),
+	KUNIT_CASE_PARAM(wait_timeout_keeps_a_call_that_finishes_in_teardown,
+			 sleepable_context_gen_params),
 	KUNIT_CASE(calls_in_all_contexts_run_concurrently),
 	KUNIT_CASE(unknown_context_is_rejected),
 	KUNIT_CASE(lockdep_tracks_locks_of_the_test_thread),

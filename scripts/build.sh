@@ -73,7 +73,7 @@ build_profile() {
 	local profile=$1 dir rc
 	dir=$(build_dir "$profile")
 	configure_profile "$profile" "$dir"
-	step "building UML ($profile, -j$JOBS, ccache; a cold build takes ~10 min)"
+	step "building UML ($profile, -j$JOBS, ccache; a cold build takes ~13 min)"
 	set +e
 	make -C "$LINUX" ARCH=um O="$dir" -j"$JOBS" CC="$KCC" all 2>&1 |
 		tee "$dir/build.log" | build_progress
