@@ -406,14 +406,19 @@ cmd_lint() {
 
 # ---------------------------------------------------------------- jobs
 
-cmd_main() {
-	cmd_prepare
-	cmd_build "$MAIN_PROFILE"
+# Build the main profile, run every suite, report coverage and results.
+build_run_report() {
 	local rc=0
+	cmd_build "$MAIN_PROFILE"
 	run_suites "$MAIN_PROFILE" "" || rc=1
 	cmd_coverage || rc=1
 	report_suites || rc=1
 	return $rc
+}
+
+cmd_main() {
+	cmd_prepare
+	build_run_report
 }
 
 cmd_test() {
@@ -421,12 +426,7 @@ cmd_test() {
 	cmd_prepare
 	checkpatch_all || die "checkpatch found problems (above)"
 	cmd_export --check
-	cmd_build "$MAIN_PROFILE"
-	local rc=0
-	run_suites "$MAIN_PROFILE" "" || rc=1
-	cmd_coverage || rc=1
-	report_suites || rc=1
-	return $rc
+	build_run_report
 }
 
 cmd_bench() {

@@ -6,7 +6,7 @@
 PROFILES_FILE=$ROOT/configs/profiles
 # ccache keeps rebuilds cheap across build directories and fresh trees.
 KCC="ccache gcc"
-export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+export CCACHE_DIR=${CCACHE_DIR:-${HOME:-/root}/.cache/ccache}
 
 profile_names() {
 	sed -n 's/^\([a-z0-9_-]*\):.*/\1/p' "$PROFILES_FILE" | paste -sd' '
