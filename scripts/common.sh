@@ -24,13 +24,11 @@ package_of() {
 	genhtml | lcov) echo lcov ;;
 	xz) echo xz-utils ;;
 	dpkg-query) echo dpkg ;;
-	gcc) echo gcc ;;
-	checkpatch-deps) echo "perl" ;;
 	*) echo "$1" ;;
 	esac
 }
 
-# require CMD... - stop with the apt line for the first missing command.
+# require CMD... - stop with the apt line for every missing command.
 require() {
 	local cmd missing=()
 	for cmd in "$@"; do

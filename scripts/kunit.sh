@@ -74,6 +74,7 @@ run_suites() {
 	tests=$(list_tests "$kernel" "$boots/list.log" "$glob") || return 1
 	[[ -n $tests ]] || die "no KUnit case matched '${glob:-*}' in $kernel"
 	suites=$(echo "$tests" | cut -d. -f1 | uniq)
+	cases=$(case_glob "$glob")
 	note "$(echo "$suites" | wc -l) suites, $(echo "$tests" | wc -l) cases"
 	for s in $suites; do
 		if [[ $s == *_negative ]]; then
@@ -85,7 +86,6 @@ run_suites() {
 			done
 		else
 			n=$((n + 1))
-			cases=$(case_glob "$glob")
 			step "boot $n: $s"
 			boot_kernel "$kernel" "$(printf '%s/%03d-%s.log' "$boots" "$n" "$s")" \
 				"kunit.filter_glob=$s.$cases" || failed=1

@@ -129,18 +129,20 @@ def scan(args):
     return 1 if found else 0
 
 
+def count_cases(row, cases):
+    for case in cases:
+        row[case['status']] = row.get(case['status'], 0) + 1
+
+
 def suite_rows(doc):
     rows = OrderedDict()
-    for case in doc['test_cases']:  # top-level results without a suite
-        row = rows.setdefault('(top level)', {})
-        row[case['status']] = row.get(case['status'], 0) + 1
+    if doc['test_cases']:  # top-level results without a suite
+        count_cases(rows.setdefault('(top level)', {}), doc['test_cases'])
     for group in doc['sub_groups']:
         row = rows.setdefault(group['name'], {})
-        for case in group['test_cases']:
-            row[case['status']] = row.get(case['status'], 0) + 1
+        count_cases(row, group['test_cases'])
         for sub in group['sub_groups']:  # parameterised cases
-            for case in sub['test_cases']:
-                row[case['status']] = row.get(case['status'], 0) + 1
+            count_cases(row, sub['test_cases'])
     return rows
 
 
