@@ -119,7 +119,6 @@ static bool console_sees_info(void)
  */
 void ktest_guard_sample(struct ktest_guard_state *state)
 {
-	/* Let every message printed so far reach the counting console. */
 	/*
 	 * KUnit prints its "ok" lines without a newline, and printk keeps
 	 * such a record open for a continuation, unprinted, until the next
