@@ -20,6 +20,8 @@ JOBS=${JOBS:-$(nproc)}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
 # The configuration that serves the debug suites and coverage in one build.
 MAIN_PROFILE=full
+# x86_64 under QEMU with several CPUs: the SMP-only paths UML cannot run.
+SMP_PROFILE=smp
 
 # shellcheck source=scripts/common.sh
 . "$ROOT/scripts/common.sh"
@@ -27,6 +29,8 @@ MAIN_PROFILE=full
 . "$ROOT/scripts/build.sh"
 # shellcheck source=scripts/kunit.sh
 . "$ROOT/scripts/kunit.sh"
+# shellcheck source=scripts/torture.sh
+. "$ROOT/scripts/torture.sh"
 
 usage() {
 	cat <<EOF
@@ -34,7 +38,8 @@ usage: ./run.sh [SUBCOMMAND [ARGS]]
 
   (none)              the main job: prepare, build, run every suite, coverage
   test                the test command: lint, checkpatch, export --check,
-                      build, every suite, coverage; ends "N passed, N failed"
+                      build, every suite and plan on UML, coverage, every
+                      suite on x86_64 SMP; ends "N passed, N failed"
   prepare             create or update linux/ from the pinned Debian source
                       and patches/ (never clobbers work in linux/)
   export [--check|--force]
@@ -42,8 +47,17 @@ usage: ./run.sh [SUBCOMMAND [ARGS]]
                       --force: overwrite a hand-edited patches/)
   build [PROFILE]     configure and build UML for PROFILE (default: $MAIN_PROFILE)
   kunit [PROFILE] [GLOB]
-                      boot the built kernel and run the suites, or those
-                      matching GLOB (suite or suite.case, * allowed)
+                      boot the built kernel and run the suites and userspace
+                      plans, or those matching GLOB (suite or suite.case)
+  uml [PROFILE] [PLAN]
+                      only the userspace boots: uml/init runs each plan of
+                      uml/plans (or those matching PLAN) on the host's /
+  smp [GLOB]          build the x86_64 profile and run the suites under
+                      QEMU with \$QEMU_SMP (default 4) CPUs, KVM if usable
+  locktorture [SECONDS] [REPETITIONS]
+                      locktorture rwsem_lock on x86_64 SMP, kernel without
+                      vs with the product series (default 60 s, 3 each);
+                      writes bench/locktorture.md
   coverage            lcov/genhtml/diff-cover report of the last kunit run
   lint                shellcheck and checkpatch --strict
   bench [FILE]        time the warm loop: touch FILE (default
@@ -359,6 +373,17 @@ cmd_kunit() {
 	return $rc
 }
 
+cmd_uml() {
+	local profile=$MAIN_PROFILE rc=0
+	if [[ $# -gt 0 ]] && is_profile "$1"; then
+		profile=$1
+		shift
+	fi
+	run_plans "$profile" "${1:-}" || rc=1
+	report_suites || rc=1
+	return $rc
+}
+
 # ---------------------------------------------------------------- coverage
 
 cmd_coverage() {
@@ -394,7 +419,7 @@ checkpatch_all() {
 shellcheck_all() {
 	require shellcheck
 	step "shellcheck"
-	(cd "$ROOT" && shellcheck -x run.sh scripts/*.sh coverage/*.sh .ci/run) ||
+	(cd "$ROOT" && shellcheck -x run.sh scripts/*.sh coverage/*.sh .ci/run && shellcheck -x -s sh uml/init uml/lib.sh uml/plans/*) ||
 		die "shellcheck found problems (above)"
 }
 
@@ -412,6 +437,17 @@ build_run_report() {
 	cmd_build "$MAIN_PROFILE"
 	run_suites "$MAIN_PROFILE" "" || rc=1
 	cmd_coverage || rc=1
+	cmd_build "$SMP_PROFILE"
+	run_suites "$SMP_PROFILE" "" || rc=1
+	report_suites || rc=1
+	return $rc
+}
+
+# The suites on x86_64 with $QEMU_SMP CPUs: build if needed, then boot.
+cmd_smp() {
+	local rc=0
+	cmd_build "$SMP_PROFILE"
+	run_suites "$SMP_PROFILE" "${1:-}" || rc=1
 	report_suites || rc=1
 	return $rc
 }
@@ -451,6 +487,9 @@ main() {
 	export) cmd_export "$@" ;;
 	build) cmd_build "$@" ;;
 	kunit) cmd_kunit "$@" ;;
+	uml) cmd_uml "$@" ;;
+	smp) cmd_smp "$@" ;;
+	locktorture) cmd_locktorture "$@" ;;
 	coverage) cmd_coverage ;;
 	lint) cmd_lint ;;
 	bench) cmd_bench "$@" ;;

@@ -24,6 +24,7 @@ package_of() {
 	genhtml | lcov) echo lcov ;;
 	xz) echo xz-utils ;;
 	dpkg-query) echo dpkg ;;
+	qemu-system-x86_64) echo qemu-system-x86 ;;
 	*) echo "$1" ;;
 	esac
 }

@@ -9,12 +9,44 @@
 
 RESULTS_PY=$ROOT/scripts/kunit_results.py
 
+# QEMU for the x86_64 profile: KVM when /dev/kvm is usable, else TCG.
+QEMU_SMP=${QEMU_SMP:-4}
+
+qemu_accel() {
+	if [[ -n ${QEMU_ACCEL:-} ]]; then
+		echo "$QEMU_ACCEL"
+	elif [[ -r /dev/kvm && -w /dev/kvm ]]; then
+		echo kvm
+	else
+		echo tcg
+	fi
+}
+
+# launch_cmd ARCH KERNEL ARGS... - LAUNCH becomes the command that boots
+# KERNEL in the foreground, console on stdout.
+launch_cmd() {
+	local arch=$1 kernel=$2
+	shift 2
+	case $arch in
+	um) LAUNCH=("$kernel" mem=1G console=tty "$@") ;;
+	x86_64)
+		# panic=-1 and -no-reboot: a panic ends QEMU instead of hanging.
+		LAUNCH=(qemu-system-x86_64 -nodefaults -nographic -no-reboot -m 1024
+			-smp "$QEMU_SMP" -accel "$(qemu_accel)" -bios qboot.rom
+			-serial stdio -kernel "$kernel"
+			-append "console=ttyS0 panic=-1 $*")
+		;;
+	*) die "no way to boot ARCH=$arch" ;;
+	esac
+}
+
 # boot_kernel KERNEL LOG ARGS... - one bounded boot, console to LOG.
 boot_kernel() {
 	local kernel=$1 log=$2 rc=0
 	shift 2
-	timeout --kill-after=10 "$BOOT_TIMEOUT" "$kernel" mem=1G console=tty \
-		kunit.enable=1 kunit_shutdown=halt "$@" </dev/null >"$log" 2>&1 || rc=$?
+	launch_cmd "$BOOT_ARCH" "$kernel" "$@"
+	timeout --kill-after=10 "$BOOT_TIMEOUT" "${LAUNCH[@]}" \
+		</dev/null >"$log" 2>&1 || rc=$?
 	# UML leaves the terminal raw when it dies; restore it for the user.
 	[[ -t 0 ]] && stty sane 2>/dev/null
 	if [[ $rc -eq 124 || $rc -eq 137 ]]; then
@@ -28,10 +60,30 @@ boot_kernel() {
 	return $rc
 }
 
+# boot_kunit KERNEL LOG ARGS... - a boot that runs KUnit and halts.
+boot_kunit() {
+	local kernel=$1 log=$2
+	shift 2
+	# QEMU leaves on reboot (-no-reboot); UML leaves on halt.
+	boot_kernel "$kernel" "$log" kunit.enable=1 \
+		kunit_shutdown="$([[ $BOOT_ARCH == um ]] && echo halt || echo reboot)" "$@"
+}
+
+# boot_user KERNEL LOG PLAN OUTDIR - a userspace boot: uml/init runs PLAN
+# with the host's / as a read-only root and OUTDIR as its only writable
+# host directory.
+boot_user() {
+	local kernel=$1 log=$2 plan=$3 out=$4
+	mkdir -p "$out"
+	boot_kernel "$kernel" "$log" kunit.enable=0 \
+		root=/dev/root rootfstype=hostfs rootflags=/ ro \
+		init="$ROOT/uml/init" ktest_plan="$plan" ktest_results="$out"
+}
+
 # The suite.case lines of the built kernel, from a kunit.action=list boot.
 list_tests() {
 	local kernel=$1 log=$2 glob=$3
-	boot_kernel "$kernel" "$log" kunit.action=list ${glob:+"kunit.filter_glob=$glob"} ||
+	boot_kunit "$kernel" "$log" kunit.action=list ${glob:+"kunit.filter_glob=$glob"} ||
 		die "listing the suites failed"
 	sed -n 's/^\(\[[ 0-9.]*\] \)\{0,1\}\([a-z0-9_]*\.[a-z0-9_]*\)$/\2/p' "$log"
 }
@@ -60,53 +112,136 @@ case_glob() {
 	[[ $1 == *.* ]] && echo "${1#*.}" || echo "*"
 }
 
-run_suites() {
-	local profile=$1 glob=$2 dir kernel boots n=0 failed=0 tests suites s t cases
-	dir=$(build_dir "$profile")
-	kernel=$dir/linux
-	[[ -x $kernel ]] || die "no kernel at $kernel: run ./run.sh build $profile"
-	check_exec_tmp
-	boots=$RESULTS/boots
-	rm -rf "$boots" "$RESULTS/kunit.ktap" "$RESULTS/kunit.json"
-	mkdir -p "$boots"
+# The results directory of a profile's architecture: results/ for UML,
+# results/<arch>/ for the others, so that both can be reported together.
+arch_results() {
+	[[ $1 == um ]] && echo "$RESULTS" || echo "$RESULTS/$1"
+}
+
+# start_boots PROFILE - fresh boot logs for PROFILE, gcov counters zeroed.
+start_boots() {
+	local dir
+	dir=$(build_dir "$1")
+	BOOT_ARCH=$(profile_arch "$1") || exit 1
+	case $BOOT_ARCH in
+	um) KERNEL=$dir/linux ;;
+	x86_64)
+		KERNEL=$dir/arch/x86/boot/bzImage
+		require qemu-system-x86_64
+		;;
+	*) die "profile $1: no way to boot ARCH=$BOOT_ARCH" ;;
+	esac
+	[[ -f $KERNEL ]] || die "no kernel at $KERNEL: run ./run.sh build $1"
+	[[ $BOOT_ARCH == um ]] && check_exec_tmp
+	OUT=$(arch_results "$BOOT_ARCH")
+	BOOTS=$OUT/boots
+	BOOT_N=0
+	BOOTS_FAILED=0
+	rm -rf "$BOOTS" "$OUT/kunit.ktap" "$OUT/kunit.json" "$OUT/uml"
+	mkdir -p "$BOOTS"
 	reset_gcov_counters "$dir"
+}
+
+# next_boot NAME - count the next boot and name its log file in LOG.
+next_boot() {
+	BOOT_N=$((BOOT_N + 1))
+	LOG=$(printf '%s/%03d-%s.log' "$BOOTS" "$BOOT_N" "$1")
+}
+
+# boot_suites GLOB - one boot per suite, one per case of *_negative suites.
+boot_suites() {
+	local glob=$1 tests suites s t cases
 	step "listing suites"
-	tests=$(list_tests "$kernel" "$boots/list.log" "$glob") || return 1
-	[[ -n $tests ]] || die "no KUnit case matched '${glob:-*}' in $kernel"
+	tests=$(list_tests "$KERNEL" "$BOOTS/list.log" "$glob") || return 1
+	[[ -n $tests ]] || return 0
 	suites=$(echo "$tests" | cut -d. -f1 | uniq)
 	cases=$(case_glob "$glob")
 	note "$(echo "$suites" | wc -l) suites, $(echo "$tests" | wc -l) cases"
 	for s in $suites; do
 		if [[ $s == *_negative ]]; then
 			for t in $(echo "$tests" | sed -n "s/^$s\.//p"); do
-				n=$((n + 1))
-				step "boot $n: $s.$t (isolated)"
-				boot_kernel "$kernel" "$(printf '%s/%03d-%s.%s.log' "$boots" "$n" "$s" "$t")" \
-					"kunit.filter_glob=$s.$t" || failed=1
+				next_boot "$s.$t"
+				step "boot $BOOT_N: $s.$t (isolated)"
+				boot_kunit "$KERNEL" "$LOG" "kunit.filter_glob=$s.$t" ||
+					BOOTS_FAILED=1
 			done
 		else
-			n=$((n + 1))
-			step "boot $n: $s"
-			boot_kernel "$kernel" "$(printf '%s/%03d-%s.log' "$boots" "$n" "$s")" \
-				"kunit.filter_glob=$s.$cases" || failed=1
+			next_boot "$s"
+			step "boot $BOOT_N: $s"
+			boot_kunit "$KERNEL" "$LOG" "kunit.filter_glob=$s.$cases" ||
+				BOOTS_FAILED=1
 		fi
 	done
-	step "merging results into ${RESULTS#"$ROOT"/}/kunit.ktap and kunit.json"
-	python3 "$RESULTS_PY" merge --linux "$LINUX" --profile "$profile" --build-dir "$dir" \
-		--ktap "$RESULTS/kunit.ktap" --json "$RESULTS/kunit.json" "$boots"/[0-9]*.log || return 1
-	return $failed
 }
+
+# The userspace plans (uml/plans/<suite>) whose suite name matches GLOB.
+list_plans() {
+	local glob=${1%%.*} p
+	for p in "$ROOT"/uml/plans/*; do
+		[[ -f $p ]] || continue
+		p=${p##*/}
+		# shellcheck disable=SC2053 # GLOB is a pattern
+		[[ $p == ${glob:-*} ]] && echo "$p"
+	done
+}
+
+# boot_plans GLOB - one userspace boot per plan (UML only).
+boot_plans() {
+	local p
+	[[ $BOOT_ARCH == um ]] || return 0
+	for p in $(list_plans "$1"); do
+		next_boot "$p"
+		step "boot $BOOT_N: $p (userspace)"
+		boot_user "$KERNEL" "$LOG" "$p" "$OUT/uml/$p" || BOOTS_FAILED=1
+	done
+}
+
+# merge_boots PROFILE - results/kunit.ktap and kunit.json from every boot.
+merge_boots() {
+	local profile=$1
+	((BOOT_N > 0)) || die "nothing matched '${2:-*}' in $KERNEL"
+	step "merging results into ${OUT#"$ROOT"/}/kunit.ktap and kunit.json"
+	REPORTED+=("$OUT")
+	python3 "$RESULTS_PY" merge --linux "$LINUX" --profile "$profile" \
+		--arch "$BOOT_ARCH" --build-dir "$(build_dir "$profile")" \
+		--ktap "$OUT/kunit.ktap" --json "$OUT/kunit.json" \
+		"$BOOTS"/[0-9]*.log || return 1
+	return "$BOOTS_FAILED"
+}
+
+# run_suites PROFILE GLOB - KUnit suites and userspace plans matching GLOB.
+run_suites() {
+	start_boots "$1"
+	boot_suites "$2" || return 1
+	boot_plans "$2"
+	merge_boots "$1" "$2"
+}
+
+# run_plans PROFILE GLOB - only the userspace plans.
+run_plans() {
+	start_boots "$1"
+	boot_plans "$2"
+	merge_boots "$1" "$2"
+}
+
+# Result directories merged by this run, reported together.
+REPORTED=()
 
 # Console scan, per-suite table, and the closing "N passed, N failed" line.
 report_suites() {
-	local rc=0
-	if [[ ! -f $RESULTS/kunit.json ]]; then
+	local rc=0 dir logs=() jsons=()
+	for dir in "${REPORTED[@]}"; do
+		[[ -f $dir/kunit.json ]] || continue
+		jsons+=("$dir/kunit.json")
+		logs+=("$dir"/boots/*.log)
+	done
+	if [[ ${#jsons[@]} -eq 0 ]]; then
 		echo "no KUnit results: the run stopped before the suites ran (see above)" >&2
 		return 1
 	fi
 	step "scanning console logs for kernel reports"
-	python3 "$RESULTS_PY" scan "$RESULTS"/boots/*.log || rc=1
+	python3 "$RESULTS_PY" scan "${logs[@]}" || rc=1
 	step "results"
-	python3 "$RESULTS_PY" table "$RESULTS/kunit.json" || rc=1
+	python3 "$RESULTS_PY" table "${jsons[@]}" || rc=1
 	return $rc
 }

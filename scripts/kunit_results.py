@@ -89,7 +89,7 @@ def merge(args):
     with open(args.ktap, 'w') as f:
         f.write('\n'.join(out) + '\n')
     test = parser.parse_run_tests(out)
-    meta = kjson.Metadata(arch='um', def_config=args.profile,
+    meta = kjson.Metadata(arch=args.arch, def_config=args.profile,
                           build_dir=args.build_dir)
     with open(args.json, 'w') as f:
         f.write(kjson.get_json_result(test, meta))
@@ -146,15 +146,26 @@ def suite_rows(doc):
     return rows
 
 
+def all_rows(paths):
+    """Suite rows of every JSON file; other architectures than UML are
+    named arch:suite so that the same suite on two of them stays apart."""
+    rows = OrderedDict()
+    for path in paths:
+        with open(path) as f:
+            doc = json.load(f)
+        arch = doc.get('arch', 'um')
+        for name, row in suite_rows(doc).items():
+            rows[name if arch == 'um' else f'{arch}:{name}'] = row
+    return rows
+
+
 def table(args):
-    with open(args.json) as f:
-        doc = json.load(f)
-    rows = suite_rows(doc)
+    rows = all_rows(args.json)
     total = {}
-    print(f'{"suite":<32} {"pass":>5} {"fail":>5} {"skip":>5}')
+    print(f'{"suite":<40} {"pass":>5} {"fail":>5} {"skip":>5}')
     for name, row in rows.items():
         failed = row.get('FAIL', 0) + row.get('ERROR', 0)
-        print(f'{name:<32} {row.get("PASS", 0):>5} {failed:>5} '
+        print(f'{name:<40} {row.get("PASS", 0):>5} {failed:>5} '
               f'{row.get("SKIP", 0):>5}')
         for key, val in row.items():
             total[key] = total.get(key, 0) + val
@@ -176,12 +187,13 @@ def main():
     m.add_argument('--ktap', required=True)
     m.add_argument('--json', required=True)
     m.add_argument('--profile', default='')
+    m.add_argument('--arch', default='um')
     m.add_argument('--build-dir', default='')
     m.add_argument('logs', nargs='+')
     s = sub.add_parser('scan')
     s.add_argument('logs', nargs='+')
     t = sub.add_parser('table')
-    t.add_argument('json')
+    t.add_argument('json', nargs='+')
     args = ap.parse_args()
     return {'merge': merge, 'scan': scan, 'table': table}[args.cmd](args)
 

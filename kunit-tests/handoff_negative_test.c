@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite "handoff_negative": real bugs around a handed-off rwsem that
+ * lockdep or DEBUG_RWSEMS must still report.  Each case provokes one
+ * report inside an expected-report region and asserts that it happened:
+ * debug_locks went off and the guard's console saw it.  Lockdep stays off
+ * for the rest of the boot, so run.sh boots once per case.
+ */
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/debug_locks.h>
+#include <linux/kthread.h>
+#include <linux/lockdep.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/sched/task.h>
+
+#include "ktest_context.h"
+#include "ktest_guard.h"
+
+static void skip_unless_lockdep_usable(struct kunit *test)
+{
+	const char *why_not;
+
+	if (!ktest_lockdep_usable(&why_not))
+		kunit_skip(test, "%s", why_not);
+}
+
+/* Bracket a provoked report and assert that it was seen. */
+struct provoked {
+	struct ktest_guard_state before;
+};
+
+static void provoke_begin(struct kunit *test, struct provoked *p)
+{
+	skip_unless_lockdep_usable(test);
+	ktest_guard_sample(&p->before);
+	KUNIT_ASSERT_EQ(test, ktest_expect_report_begin(test), 0);
+}
+
+static void provoke_end(struct kunit *test, struct provoked *p)
+{
+	struct ktest_guard_state after;
+
+	ktest_expect_report_end(test);
+	ktest_guard_sample(&after);
+	KUNIT_EXPECT_FALSE_MSG(test, after.debug_locks,
+			       "the bug was not reported: debug_locks still on");
+	KUNIT_EXPECT_GT_MSG(test, after.expected, p->before.expected,
+			    "no report reached the console");
+	KUNIT_EXPECT_EQ(test, after.unexpected, p->before.unexpected);
+}
+
+/* Run @fn(@arg) in a kthread of its own and wait until it has exited. */
+static void run_in_thread(struct kunit *test, int (*fn)(void *), void *arg)
+{
+	struct task_struct *thread;
+
+	thread = kthread_run(fn, arg, "ktest-negative");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));
+	get_task_struct(thread);
+	/* TASK_DEAD is set last in do_exit(), after its lock checks. */
+	while (!(READ_ONCE(thread->__state) & TASK_DEAD))
+		schedule_timeout_uninterruptible(1);
+	put_task_struct(thread);
+}
+
+struct inversion {
+	struct rw_semaphore sem;
+	struct mutex inner;		/* taken by the completion */
+};
+
+/* The completion takes the inner lock while it holds the rwsem. */
+static void completion_takes_inner(void *arg)
+{
+	struct inversion *inv = arg;
+
+	rwsem_handoff_claim(&inv->sem);
+	mutex_lock(&inv->inner);
+	mutex_unlock(&inv->inner);
+	rwsem_handoff_release(&inv->sem);
+}
+
+/*
+ * A task that holds the inner lock and then waits for the rwsem deadlocks
+ * against a completion that needs the inner lock before releasing it.
+ * Lockdep sees the completion's order only because the claim in task
+ * context is checked; it must report the inversion without a deadlock.
+ */
+static void inversion_through_task_completion_is_reported(struct kunit *test)
+{
+	struct inversion *inv;
+	struct provoked p;
+
+	skip_unless_lockdep_usable(test);
+	inv = kunit_kzalloc(test, sizeof(*inv), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, inv);
+	init_rwsem(&inv->sem);
+	mutex_init(&inv->inner);
+
+	down_read(&inv->sem);
+	rwsem_handoff_read(&inv->sem);
+	KUNIT_ASSERT_EQ(test, ktest_run_in_context(KTEST_CTX_WORKQUEUE,
+						   completion_takes_inner, inv,
+						   NULL), 0);
+	KUNIT_ASSERT_TRUE(test, debug_locks);
+
+	provoke_begin(test, &p);
+	mutex_lock(&inv->inner);
+	down_write(&inv->sem);
+	up_write(&inv->sem);
+	mutex_unlock(&inv->inner);
+	provoke_end(test, &p);
+}
+
+static int up_read_fn(void *arg)
+{
+	up_read(arg);
+	return 0;
+}
+
+/* A plain up_read() by a task that did not take the lock, no hand-off. */
+static void plain_up_read_by_another_task_is_reported(struct kunit *test)
+{
+	struct rw_semaphore *sem;
+	struct provoked p;
+
+	skip_unless_lockdep_usable(test);
+	sem = kunit_kzalloc(test, sizeof(*sem), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sem);
+	init_rwsem(sem);
+
+	down_read(sem);
+	provoke_begin(test, &p);
+	run_in_thread(test, up_read_fn, sem);
+	provoke_end(test, &p);
+}
+
+static int leak_read_hold_fn(void *arg)
+{
+	down_read(arg);
+	return 0;
+}
+
+/* A kthread that exits with a read hold it never handed off. */
+static void read_hold_leaked_at_kthread_exit_is_reported(struct kunit *test)
+{
+	struct rw_semaphore *sem;
+	struct provoked p;
+
+	skip_unless_lockdep_usable(test);
+	sem = kunit_kzalloc(test, sizeof(*sem), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sem);
+	init_rwsem(sem);
+
+	provoke_begin(test, &p);
+	run_in_thread(test, leak_read_hold_fn, sem);
+	provoke_end(test, &p);
+	up_read_non_owner(sem);
+}
+
+static void rfc2020_reacquire(void *arg)
+{
+	struct rw_semaphore *sem = arg;
+
+	rwsem_acquire_read(&sem->dep_map, 0, 0, _THIS_IP_);
+	rwsem_release(&sem->dep_map, _THIS_IP_);
+	up_read_non_owner(sem);
+}
+
+/*
+ * The 2020 RFC's completion: re-acquire the lock map in hardirq with
+ * down_read()'s own, blocking annotation.  Lockdep reports it (an invalid
+ * wait context, or the class turned irq-safe and then taken for writing
+ * with interrupts on), where lockdep_handoff's
+ * irq_release_leaves_normal_use_silent proves the claim silent.
+ */
+static void rfc2020_reacquire_in_hardirq_is_reported(struct kunit *test)
+{
+	static struct lock_class_key key;
+	struct rw_semaphore *sem;
+	struct provoked p;
+
+	skip_unless_lockdep_usable(test);
+	sem = kunit_kzalloc(test, sizeof(*sem), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sem);
+	init_rwsem(sem);
+	lockdep_set_class(sem, &key);
+
+	down_read(sem);
+	rwsem_release(&sem->dep_map, _THIS_IP_);
+	provoke_begin(test, &p);
+	KUNIT_EXPECT_EQ(test, ktest_run_in_context(KTEST_CTX_HARDIRQ,
+						   rfc2020_reacquire, sem,
+						   NULL), 0);
+	down_write(sem);
+	up_write(sem);
+	provoke_end(test, &p);
+}
+
+static int up_write_unseen_by_lockdep_fn(void *arg)
+{
+	lockdep_off();
+	up_write(arg);
+	lockdep_on();
+	return 0;
+}
+
+/*
+ * DEBUG_RWSEMS alone: a hand-off leaves RWSEM_NONSPINNABLE behind, which
+ * __up_write() accepts as an anonymous owner.  A writer that takes the
+ * lock afterwards must replace it, so an up_write() from another task is
+ * still caught.  Lockdep is kept out of that up_write().
+ */
+static void non_owner_up_write_after_handoff_is_caught(struct kunit *test)
+{
+	struct rw_semaphore *sem;
+	struct provoked p;
+
+	skip_unless_lockdep_usable(test);
+	if (!IS_ENABLED(CONFIG_DEBUG_RWSEMS))
+		kunit_skip(test, "needs CONFIG_DEBUG_RWSEMS");
+	sem = kunit_kzalloc(test, sizeof(*sem), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sem);
+	init_rwsem(sem);
+
+	down_read(sem);
+	rwsem_handoff_read(sem);
+	rwsem_handoff_claim(sem);
+	rwsem_handoff_release(sem);
+
+	down_write(sem);
+	provoke_begin(test, &p);
+	run_in_thread(test, up_write_unseen_by_lockdep_fn, sem);
+	provoke_end(test, &p);
+}
+
+/* DEBUG_RWSEMS alone: a write hold handed off as if it were a read hold. */
+static void write_hold_handed_off_as_read_is_caught(struct kunit *test)
+{
+	struct rw_semaphore *sem;
+	struct provoked p;
+
+	skip_unless_lockdep_usable(test);
+	if (!IS_ENABLED(CONFIG_DEBUG_RWSEMS))
+		kunit_skip(test, "needs CONFIG_DEBUG_RWSEMS");
+	sem = kunit_kzalloc(test, sizeof(*sem), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sem);
+	init_rwsem(sem);
+
+	down_write(sem);
+	provoke_begin(test, &p);
+	rwsem_handoff_read(sem);
+	provoke_end(test, &p);
+	/* Lockdep already let go; give the lock back without it. */
+	lockdep_off();
+	up_write(sem);
+	lockdep_on();
+}
+
+static struct kunit_case handoff_negative_cases[] = {
+	KUNIT_CASE(inversion_through_task_completion_is_reported),
+	KUNIT_CASE(plain_up_read_by_another_task_is_reported),
+	KUNIT_CASE(read_hold_leaked_at_kthread_exit_is_reported),
+	KUNIT_CASE(rfc2020_reacquire_in_hardirq_is_reported),
+	KUNIT_CASE(non_owner_up_write_after_handoff_is_caught),
+	KUNIT_CASE(write_hold_handed_off_as_read_is_caught),
+	{}
+};
+
+static struct kunit_suite handoff_negative_suite = {
+	.name = "handoff_negative",
+	.test_cases = handoff_negative_cases,
+};
+
+kunit_test_suite(handoff_negative_suite);
+
+MODULE_DESCRIPTION("KUnit negative cases for the rwsem hand-off");
+MODULE_LICENSE("GPL");
