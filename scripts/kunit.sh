@@ -69,6 +69,21 @@ boot_kunit() {
 		kunit_shutdown="$([[ $BOOT_ARCH == um ]] && echo halt || echo reboot)" "$@"
 }
 
+# Host-built programs the plans run inside UML (uml/tools/*.c).
+UML_TOOLS=$BUILD_ROOT/uml-tools
+
+build_uml_tools() {
+	local src bin
+	mkdir -p "$UML_TOOLS"
+	for src in "$ROOT"/uml/tools/*.c; do
+		[[ -f $src ]] || continue
+		bin=$UML_TOOLS/$(basename "$src" .c)
+		[[ $bin -nt $src ]] && continue
+		gcc -Wall -Wextra -Werror -O2 -o "$bin" "$src" ||
+			die "cannot build ${src#"$ROOT"/}"
+	done
+}
+
 # boot_user KERNEL LOG PLAN OUTDIR - a userspace boot: uml/init runs PLAN
 # with the host's / as a read-only root and OUTDIR as its only writable
 # host directory.
@@ -77,7 +92,8 @@ boot_user() {
 	mkdir -p "$out"
 	boot_kernel "$kernel" "$log" kunit.enable=0 \
 		root=/dev/root rootfstype=hostfs rootflags=/ ro \
-		init="$ROOT/uml/init" ktest_plan="$plan" ktest_results="$out"
+		init="$ROOT/uml/init" ktest_plan="$plan" ktest_results="$out" \
+		ktest_tools="$UML_TOOLS"
 }
 
 # The suite.case lines of the built kernel, from a kunit.action=list boot.
@@ -189,6 +205,7 @@ list_plans() {
 boot_plans() {
 	local p
 	[[ $BOOT_ARCH == um ]] || return 0
+	build_uml_tools
 	for p in $(list_plans "$1"); do
 		next_boot "$p"
 		step "boot $BOOT_N: $p (userspace)"
