@@ -401,7 +401,7 @@ checkpatch() {
 
 checkpatch_all() {
 	local p failed=0
-	step "checkpatch.pl --strict on every patch and on kunit-tests/"
+	step "checkpatch.pl --strict on every patch, kunit-tests/ and uml/tools/"
 	for p in "$PATCHES"/workbench/*.patch "$PATCHES"/series/*.patch; do
 		[[ -f $p && ${p##*/} != "$COVER_LETTER" ]] || continue
 		if ! checkpatch "$p"; then
@@ -411,6 +411,10 @@ checkpatch_all() {
 	done
 	if ! checkpatch -f --ignore FILE_PATH_CHANGES "$ROOT"/kunit-tests/*.[ch]; then
 		echo "checkpatch: kunit-tests/" >&2
+		failed=1
+	fi
+	if ! checkpatch -f --ignore FILE_PATH_CHANGES "$ROOT"/uml/tools/*.c; then
+		echo "checkpatch: uml/tools/" >&2
 		failed=1
 	fi
 	return $failed

@@ -400,11 +400,13 @@ struct stress {
 	atomic_t outstanding;		/* handed off, not yet released */
 	atomic_t released;
 	atomic_t spinnable_seen;	/* releases that found no NONSPINNABLE */
+	atomic_t released_elsewhere;	/* releases on another CPU than the hand-off */
 	atomic_t writes;
 };
 
 struct release_req {
 	struct stress *stress;
+	int cpu;			/* where the hold was handed off */
 	call_single_data_t csd;
 	struct ktest_call call;
 	bool by_call;			/* call must be waited for */
@@ -422,6 +424,8 @@ static void stress_release(void *arg)
 	rwsem_handoff_claim(&stress->sem);
 	rwsem_handoff_release(&stress->sem);
 	atomic_inc(&stress->released);
+	if (raw_smp_processor_id() != req->cpu)
+		atomic_inc(&stress->released_elsewhere);
 	if (atomic_dec_and_test(&stress->outstanding))
 		wake_up_var(&stress->outstanding);
 }
@@ -429,11 +433,14 @@ static void stress_release(void *arg)
 /* Release on another CPU by IPI when there is one, else by hrtimer. */
 static void start_release(struct release_req *req)
 {
-	int cpu = cpumask_next(raw_smp_processor_id(), cpu_online_mask);
+	int cpu;
+
+	req->cpu = raw_smp_processor_id();
+	cpu = cpumask_next(req->cpu, cpu_online_mask);
 
 	if (cpu >= nr_cpu_ids)
 		cpu = cpumask_first(cpu_online_mask);
-	if (cpu != raw_smp_processor_id()) {
+	if (cpu != req->cpu) {
 		INIT_CSD(&req->csd, stress_release, req);
 		if (!smp_call_function_single_async(cpu, &req->csd))
 			return;
@@ -508,8 +515,13 @@ static void writers_never_see_a_spinnable_handoff(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&stress->spinnable_seen), 0);
 	KUNIT_EXPECT_GT(test, atomic_read(&stress->writes), 0);
 	expect_free(test, &stress->sem);
-	kunit_info(test, "%d CPUs, %d writes interleaved with %d hand-offs",
-		   num_online_cpus(), atomic_read(&stress->writes), STRESS_READS);
+	/* With a second CPU, every release was an IPI to another CPU. */
+	if (num_online_cpus() > 1)
+		KUNIT_EXPECT_EQ(test, atomic_read(&stress->released_elsewhere),
+				STRESS_READS);
+	kunit_info(test, "%d CPUs, %d writes interleaved with %d hand-offs, %d released on another CPU",
+		   num_online_cpus(), atomic_read(&stress->writes), STRESS_READS,
+		   atomic_read(&stress->released_elsewhere));
 }
 
 static struct kunit_case rwsem_handoff_cases[] = {

@@ -101,7 +101,9 @@ list_tests() {
 	local kernel=$1 log=$2 glob=$3
 	boot_kunit "$kernel" "$log" kunit.action=list ${glob:+"kunit.filter_glob=$glob"} ||
 		die "listing the suites failed"
-	sed -n 's/^\(\[[ 0-9.]*\] \)\{0,1\}\([a-z0-9_]*\.[a-z0-9_]*\)$/\2/p' "$log"
+	# A serial console ends lines with CR LF.
+	tr -d '\r' <"$log" |
+		sed -n 's/^\(\[[ 0-9.]*\] \)\{0,1\}\([a-z0-9_]*\.[a-z0-9_]*\)$/\2/p'
 }
 
 # UML maps its memory file from TMPDIR (else /dev/shm) with PROT_EXEC.

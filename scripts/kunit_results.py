@@ -32,6 +32,7 @@ def kunit_tool(linux):
 TOP_RESULT = re.compile(r'^(ok|not ok) \d+(.*)$')
 TOP_HEADER = re.compile(r'^(KTAP version \d+|TAP version \d+|1\.\.\d+)$')
 SUBTEST = re.compile(r'^\s*# Subtest: (\S+)')
+KTAP_LINE = re.compile(r'^\s*(ok |not ok |KTAP version|TAP version|1\.\.\d|# Subtest:)')
 
 
 def boot_ktap(parser, log):
@@ -67,8 +68,9 @@ def boot_blocks(parser, log):
             block = []
         else:
             block.append(line)
-    # Anything but diagnostics after the last result means a crash.
-    unfinished = [l for l in block if l.strip() and not l.strip().startswith('#')]
+    # KTAP after the last result means a suite that never ended; kernel
+    # messages there (shutdown, late probes) are not KTAP and don't count.
+    unfinished = [l for l in block if KTAP_LINE.match(l)]
     if unfinished or not blocks:
         blocks.append(crashed_block(log, lines))
     return blocks
