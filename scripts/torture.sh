@@ -32,6 +32,7 @@ build_torture() {
 	step "configuring locktorture kernel ($which) in ${dir#"$ROOT"/}"
 	(cd "$src" && python3 tools/testing/kunit/kunit.py config --arch=x86_64 \
 		--build_dir="$dir" --kunitconfig="$TORTURE_FRAGMENT" \
+		--kunitconfig="$ROOT/configs/smp.kunitconfig" \
 		--make_options "CC=$KCC") >"$dir/config.log" 2>&1 ||
 		die "configuring failed; log: $dir/config.log"
 	step "building locktorture kernel ($which)"
