@@ -17,7 +17,7 @@ torture_source() {
 		return
 	fi
 	if [[ ! -d $src ]]; then
-		git -C "$LINUX" worktree add --detach "$src" workbench >/dev/null ||
+		git -C "$LINUX" worktree add -q --detach "$src" workbench ||
 			die "cannot check out the workbench tag into $src"
 	fi
 	git -C "$src" checkout -q --detach workbench
@@ -45,12 +45,27 @@ build_torture() {
 }
 
 # torture_run base|patched SECONDS LOG - one bounded locktorture boot.
+# The guest powers off when the test ends, which QEMU without ACPI power
+# management turns into a halt, so stop QEMU once the kernel says so.
 torture_run() {
-	local which=$1 secs=$2 log=$3
+	local which=$1 secs=$2 log=$3 pid deadline
+	# No root device: rootwait keeps init waiting while locktorture runs,
+	# and its shutdown_secs powers the machine off.
 	launch_cmd x86_64 "$BUILD_ROOT/torture-$which/arch/x86/boot/bzImage" \
-		kunit.enable=0 "$TORTURE_PARAMS" "locktorture.shutdown_secs=$secs"
-	timeout --kill-after=10 $((secs + 120)) "${LAUNCH[@]}" </dev/null >"$log" 2>&1 ||
-		die "locktorture boot did not finish; log: $log"
+		kunit.enable=0 root=/dev/vda rootwait "$TORTURE_PARAMS" \
+		"locktorture.shutdown_secs=$secs"
+	"${LAUNCH[@]}" </dev/null >"$log" 2>&1 &
+	pid=$!
+	deadline=$((SECONDS + secs + 120))
+	until grep -q 'reboot: Power down' "$log"; do
+		if ! kill -0 "$pid" 2>/dev/null || ((SECONDS > deadline)); then
+			kill "$pid" 2>/dev/null || true
+			die "locktorture boot did not finish; log: $log"
+		fi
+		sleep 1
+	done
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 }
 
 # torture_totals LOG - "writes reads failures verdict" from the final stats.
@@ -82,6 +97,7 @@ cmd_locktorture() {
 		done
 	done
 	md=$ROOT/bench/locktorture.md
+	mkdir -p "$ROOT/bench"
 	write_torture_report "$secs" "$reps" "$out/totals.txt" >"$md"
 	note "wrote ${md#"$ROOT"/}"
 	! grep -qv ' SUCCESS$' "$out/totals.txt" || die "a run did not end in SUCCESS: $out"
