@@ -72,7 +72,7 @@ torture_run() {
 torture_totals() {
 	awk '/Writes:  Total:/ { w = $3; f += $(NF - 1) }
 	     /Reads :  Total:/ { r = $4; f += $(NF - 1) }
-	     /End of test:/ { v = $NF }
+	     /End of test:/ { v = $0; sub(/.*End of test: /, "", v); sub(/[: ].*/, "", v) }
 	     END { print w + 0, r + 0, f + 0, (v ? v : "NONE") }' "$1"
 }
 
@@ -110,8 +110,7 @@ write_torture_report() {
 
 Measured $(date -u +%Y-%m-%d) with \`./run.sh locktorture $secs $reps\`: x86_64
 under QEMU ($(qemu_accel), $QEMU_SMP CPUs) on a $(nproc)-core host, Linux
-$(head -n 1 "$VERSION_FILE"), config \`configs/torture.kunitconfig\` (no
-lockdep).  base = the \`workbench\` tag (no product patches), patched = the
+$(head -n 1 "$VERSION_FILE"), configs \`torture\` and \`smp\` (no lockdep).  base = the \`workbench\` tag (no product patches), patched = the
 whole series.  Runs alternate base/patched; each lasts $secs s.
 
 Parameters: \`$TORTURE_PARAMS\`
@@ -128,9 +127,12 @@ $(for k in base patched; do
 		"$(awk -v k="$k" '$1 == k { print $4 }' "$totals" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')"
 done)
 
-The product series adds functions to rwsem.c and lockdep.c but changes no
-code on the paths locktorture drives (down_read, up_read, down_write,
-up_write), so the two kernels should differ by noise only; under TCG, vCPU
-scheduling on the host dominates that noise.
+The product series adds functions to rwsem.c and macros to lockdep.h but
+changes no code on the paths locktorture drives (down_read, up_read,
+down_write, up_write), so the two kernels can differ by noise only.  Under
+TCG with 4 vCPUs on $(nproc) host cores, vCPU scheduling dominates: compare
+the spread between runs of the same kernel with the difference of medians
+before reading anything into it.  Every run must end in SUCCESS with no
+failures (run.sh fails otherwise).
 EOT
 }
