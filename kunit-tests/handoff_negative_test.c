@@ -51,6 +51,17 @@ static void provoke_end(struct kunit *test, struct provoked *p)
 	KUNIT_EXPECT_EQ(test, after.unexpected, p->before.unexpected);
 }
 
+/* A fresh rwsem for the case; its memory goes with the case. */
+static struct rw_semaphore *new_rwsem(struct kunit *test)
+{
+	struct rw_semaphore *sem;
+
+	sem = kunit_kzalloc(test, sizeof(*sem), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sem);
+	init_rwsem(sem);
+	return sem;
+}
+
 /* Run @fn(@arg) in a kthread of its own and wait until it has exited. */
 static void run_in_thread(struct kunit *test, int (*fn)(void *), void *arg)
 {
@@ -126,9 +137,7 @@ static void plain_up_read_by_another_task_is_reported(struct kunit *test)
 	struct provoked p;
 
 	skip_unless_lockdep_usable(test);
-	sem = kunit_kzalloc(test, sizeof(*sem), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, sem);
-	init_rwsem(sem);
+	sem = new_rwsem(test);
 
 	down_read(sem);
 	provoke_begin(test, &p);
@@ -149,9 +158,7 @@ static void read_hold_leaked_at_kthread_exit_is_reported(struct kunit *test)
 	struct provoked p;
 
 	skip_unless_lockdep_usable(test);
-	sem = kunit_kzalloc(test, sizeof(*sem), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, sem);
-	init_rwsem(sem);
+	sem = new_rwsem(test);
 
 	provoke_begin(test, &p);
 	run_in_thread(test, leak_read_hold_fn, sem);
@@ -182,9 +189,7 @@ static void rfc2020_reacquire_in_hardirq_is_reported(struct kunit *test)
 	struct provoked p;
 
 	skip_unless_lockdep_usable(test);
-	sem = kunit_kzalloc(test, sizeof(*sem), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, sem);
-	init_rwsem(sem);
+	sem = new_rwsem(test);
 	lockdep_set_class(sem, &key);
 
 	down_read(sem);
@@ -220,9 +225,7 @@ static void non_owner_up_write_after_handoff_is_caught(struct kunit *test)
 	skip_unless_lockdep_usable(test);
 	if (!IS_ENABLED(CONFIG_DEBUG_RWSEMS))
 		kunit_skip(test, "needs CONFIG_DEBUG_RWSEMS");
-	sem = kunit_kzalloc(test, sizeof(*sem), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, sem);
-	init_rwsem(sem);
+	sem = new_rwsem(test);
 
 	down_read(sem);
 	rwsem_handoff_read(sem);
@@ -244,9 +247,7 @@ static void write_hold_handed_off_as_read_is_caught(struct kunit *test)
 	skip_unless_lockdep_usable(test);
 	if (!IS_ENABLED(CONFIG_DEBUG_RWSEMS))
 		kunit_skip(test, "needs CONFIG_DEBUG_RWSEMS");
-	sem = kunit_kzalloc(test, sizeof(*sem), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, sem);
-	init_rwsem(sem);
+	sem = new_rwsem(test);
 
 	down_write(sem);
 	provoke_begin(test, &p);

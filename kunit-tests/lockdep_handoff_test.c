@@ -47,6 +47,18 @@ static void claim_probe_release(void *arg)
 	probe->held_after_release = lockdep_is_held(probe->sem);
 }
 
+/* Read-lock @sem, hand it off, and complete it in @context with @probe. */
+static void hand_off_and_complete(struct kunit *test, struct rw_semaphore *sem,
+				  struct lockdep_probe *probe,
+				  enum ktest_context context)
+{
+	probe->sem = sem;
+	down_read(sem);
+	rwsem_handoff_read(sem);
+	KUNIT_ASSERT_EQ(test, ktest_run_in_context(context, claim_probe_release,
+						   probe, NULL), 0);
+}
+
 static const enum ktest_context all_contexts[] = {
 	KTEST_CTX_TASK, KTEST_CTX_WORKQUEUE, KTEST_CTX_SOFTIRQ, KTEST_CTX_HARDIRQ,
 };
@@ -135,12 +147,8 @@ static void completion_holds_the_lock_until_release(struct kunit *test)
 
 	skip_without_lockdep(test);
 	init_rwsem(&sem);
-	probe.sem = &sem;
 
-	down_read(&sem);
-	rwsem_handoff_read(&sem);
-	KUNIT_ASSERT_EQ(test, ktest_run_in_context(context, claim_probe_release,
-						   &probe, NULL), 0);
+	hand_off_and_complete(test, &sem, &probe, context);
 	KUNIT_EXPECT_FALSE(test, probe.held_before_claim);
 	KUNIT_EXPECT_TRUE(test, probe.held_after_claim);
 	KUNIT_EXPECT_EQ(test, probe.depth_change, 1);
@@ -166,12 +174,8 @@ static void irq_release_leaves_normal_use_silent(struct kunit *test)
 	/* A class of its own: no earlier case may have made it irq-safe. */
 	init_rwsem(&sem);
 	lockdep_set_class(&sem, &key);
-	probe.sem = &sem;
 
-	down_read(&sem);
-	rwsem_handoff_read(&sem);
-	KUNIT_ASSERT_EQ(test, ktest_run_in_context(context, claim_probe_release,
-						   &probe, NULL), 0);
+	hand_off_and_complete(test, &sem, &probe, context);
 	KUNIT_EXPECT_TRUE(test, probe.held_after_claim);
 
 	KUNIT_ASSERT_FALSE(test, irqs_disabled());
@@ -199,13 +203,8 @@ static void task_completion_locks_in_order_are_silent(struct kunit *test)
 	init_rwsem(&sem);
 	lockdep_set_class(&sem, &key);
 	mutex_init(&inner);
-	probe.sem = &sem;
 	probe.inner = &inner;
-
-	down_read(&sem);
-	rwsem_handoff_read(&sem);
-	KUNIT_ASSERT_EQ(test, ktest_run_in_context(context, claim_probe_release,
-						   &probe, NULL), 0);
+	hand_off_and_complete(test, &sem, &probe, context);
 
 	down_write(&sem);
 	mutex_lock(&inner);
