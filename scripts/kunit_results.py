@@ -49,7 +49,7 @@ def crashed_block(log, lines):
     where the whole console log is.
     """
     names = [m.group(1) for m in map(SUBTEST.match, lines) if m]
-    name = names[0] if names else os.path.basename(log).rsplit('.log', 1)[0]
+    name = names[0] if names else re.sub(r'^\d+-', '', os.path.basename(log).rsplit('.log', 1)[0])
     block = ['    KTAP version 1', f'    # Subtest: {name}', '    1..1',
              f'    # boot crashed or timed out before the suite ended: {log}']
     block += ['    # | ' + l for l in lines]
