@@ -70,8 +70,9 @@ torture_run() {
 
 # torture_totals LOG - "writes reads failures verdict" from the final stats.
 torture_totals() {
-	awk '/Writes:  Total:/ { w = $3; f += $(NF - 1) }
-	     /Reads :  Total:/ { r = $4; f += $(NF - 1) }
+	awk 'function fails(  m) { return match($0, /Fail: [0-9]+/) ? substr($0, RSTART + 6, RLENGTH - 6) : 1 }
+	     /Writes:  Total:/ { w = $3; f += fails() }
+	     /Reads :  Total:/ { r = $4; f += fails() }
 	     /End of test:/ { v = $0; sub(/.*End of test: /, "", v); sub(/[: ].*/, "", v) }
 	     END { print w + 0, r + 0, f + 0, (v ? v : "NONE") }' "$1"
 }
@@ -100,7 +101,9 @@ cmd_locktorture() {
 	mkdir -p "$ROOT/bench"
 	write_torture_report "$secs" "$reps" "$out/totals.txt" >"$md"
 	note "wrote ${md#"$ROOT"/}"
-	! grep -qv ' SUCCESS$' "$out/totals.txt" || die "a run did not end in SUCCESS: $out"
+	# Columns: kernel run writes reads failures verdict.
+	awk '$5 != 0 || $6 != "SUCCESS" { bad = 1 } END { exit bad }' "$out/totals.txt" ||
+		die "a run failed or did not end in SUCCESS: $out"
 }
 
 write_torture_report() {
