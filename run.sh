@@ -360,26 +360,29 @@ cmd_build() {
 
 # ---------------------------------------------------------------- kunit
 
-# kunit [PROFILE] [GLOB]: a first word that is no profile is the glob.
-cmd_kunit() {
-	local profile=$MAIN_PROFILE glob='' rc=0
+# profile_and_glob [PROFILE] [GLOB] - set PROFILE and GLOB; a first word
+# that is no profile is the glob.
+profile_and_glob() {
+	PROFILE=$MAIN_PROFILE
 	if [[ $# -gt 0 ]] && is_profile "$1"; then
-		profile=$1
+		PROFILE=$1
 		shift
 	fi
-	glob=${1:-}
-	run_suites "$profile" "$glob" || rc=1
+	GLOB=${1:-}
+}
+
+cmd_kunit() {
+	local rc=0
+	profile_and_glob "$@"
+	run_suites "$PROFILE" "$GLOB" || rc=1
 	report_suites || rc=1
 	return $rc
 }
 
 cmd_uml() {
-	local profile=$MAIN_PROFILE rc=0
-	if [[ $# -gt 0 ]] && is_profile "$1"; then
-		profile=$1
-		shift
-	fi
-	run_plans "$profile" "${1:-}" || rc=1
+	local rc=0
+	profile_and_glob "$@"
+	run_plans "$PROFILE" "$GLOB" || rc=1
 	report_suites || rc=1
 	return $rc
 }
@@ -423,7 +426,8 @@ checkpatch_all() {
 shellcheck_all() {
 	require shellcheck
 	step "shellcheck"
-	(cd "$ROOT" && shellcheck -x run.sh scripts/*.sh coverage/*.sh .ci/run && shellcheck -x -s sh uml/init uml/lib.sh uml/plans/*) ||
+	(cd "$ROOT" && shellcheck -x run.sh scripts/*.sh coverage/*.sh .ci/run &&
+		shellcheck -x -s sh uml/init uml/lib.sh uml/plans/*) ||
 		die "shellcheck found problems (above)"
 }
 
