@@ -22,6 +22,8 @@ note() {
 package_of() {
 	case $1 in
 	genhtml | lcov) echo lcov ;;
+	mkfs.xfs | xfs_repair) echo xfsprogs ;;
+	mkfs.ext4 | e2fsck) echo e2fsprogs ;;
 	xz) echo xz-utils ;;
 	dpkg-query) echo dpkg ;;
 	qemu-system-x86_64) echo qemu-system-x86 ;;

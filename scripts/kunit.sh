@@ -84,6 +84,12 @@ build_uml_tools() {
 	done
 }
 
+# Two memory-backed null_blk disks for the plans' filesystems, 1 GiB each
+# (pages are allocated as they are written), whose requests complete in
+# hardirq from an hrtimer after 20 us.
+NULL_BLK_ARGS=(null_blk.nr_devices=2 null_blk.memory_backed=1 null_blk.gb=1
+	null_blk.irqmode=2 null_blk.completion_nsec=20000)
+
 # boot_user KERNEL LOG PLAN OUTDIR - a userspace boot: uml/init runs PLAN
 # with the host's / as a read-only root and OUTDIR as its only writable
 # host directory.
@@ -93,7 +99,7 @@ boot_user() {
 	boot_kernel "$kernel" "$log" kunit.enable=0 \
 		root=/dev/root rootfstype=hostfs rootflags=/ ro \
 		init="$ROOT/uml/init" ktest_plan="$plan" ktest_results="$out" \
-		ktest_tools="$UML_TOOLS"
+		ktest_tools="$UML_TOOLS" "${NULL_BLK_ARGS[@]}"
 }
 
 # The suite.case lines of the built kernel, from a kunit.action=list boot.
@@ -207,6 +213,8 @@ list_plans() {
 boot_plans() {
 	local p
 	[[ $BOOT_ARCH == um ]] || return 0
+	# The plans run these host programs inside UML.
+	require gcc mkfs.xfs xfs_repair mkfs.ext4 e2fsck
 	build_uml_tools
 	for p in $(list_plans "$1"); do
 		next_boot "$p"

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dio_check DIR - direct I/O on a real filesystem mounted at DIR, with the
+ * data checked after every step.  dio_check --list names the cases.
+ * Prints one line per case:
+ *
+ *	case NAME ok
+ *	case NAME fail WHY
+ *
+ * Cases cover the paths that hold i_rwsem until the I/O completes: sync
+ * and aio reads and writes, aligned and sub-block, into holes, over written
+ * blocks and past EOF, IOCB_NOWAIT, and fallocate/truncate issued while
+ * an aio write is in flight (they must wait for it: the result is as if
+ * the write had completed first).  Raw aio system calls, libc only.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/aio_abi.h>
+#include <linux/falloc.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define BLK	4096
+#define SUB	512
+#define MAX_IO	16
+#define BIG	(16 * BLK)
+
+static const char *dir;
+static aio_context_t ctx;
+static char why[256];
+static int failures;
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void *buf(size_t len, int byte)
+{
+	void *p;
+
+	if (posix_memalign(&p, BLK, len))
+		return NULL;
+	memset(p, byte, len);
+	return p;
+}
+
+static int open_file(const char *name, int trunc)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return open(path, O_RDWR | O_CREAT | O_DIRECT | (trunc ? O_TRUNC : 0),
+		    0600);
+}
+
+static void prep(struct iocb *cb, int op, int fd, void *p, size_t len,
+		 off_t off)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->aio_lio_opcode = op;
+	cb->aio_fildes = fd;
+	cb->aio_buf = (uintptr_t)p;
+	cb->aio_nbytes = len;
+	cb->aio_offset = off;
+}
+
+static int submit(struct iocb *cbs, int nr)
+{
+	struct iocb *ptrs[MAX_IO];
+	int i;
+
+	for (i = 0; i < nr; i++)
+		ptrs[i] = &cbs[i];
+	if (syscall(SYS_io_submit, ctx, nr, ptrs) != nr)
+		return fail("io_submit: %s", strerror(errno));
+	return 0;
+}
+
+/* Wait for @nr events; each must report the full length of its iocb. */
+static int reap(int nr)
+{
+	struct io_event ev[MAX_IO];
+	int got = 0, i;
+
+	while (got < nr) {
+		int n = syscall(SYS_io_getevents, ctx, 1, nr - got, ev, NULL);
+
+		if (n < 0)
+			return fail("io_getevents: %s", strerror(errno));
+		for (i = 0; i < n; i++) {
+			struct iocb *cb = (struct iocb *)(uintptr_t)ev[i].obj;
+
+			if (ev[i].res != (int64_t)cb->aio_nbytes)
+				return fail("aio at %lld: res %lld, want %llu",
+					    (long long)cb->aio_offset,
+					    (long long)ev[i].res,
+					    (unsigned long long)cb->aio_nbytes);
+		}
+		got += n;
+	}
+	return 0;
+}
+
+static int aio_rw(int op, int fd, void *p, size_t len, off_t off)
+{
+	struct iocb cb;
+
+	prep(&cb, op, fd, p, len, off);
+	if (submit(&cb, 1))
+		return -1;
+	return reap(1);
+}
+
+/* The bytes [off, off + len) of the file are all @byte. */
+static int expect_bytes(int fd, off_t off, size_t len, int byte)
+{
+	off_t start = off & ~(off_t)(BLK - 1);
+	size_t span = ((off + len + BLK - 1) & ~(off_t)(BLK - 1)) - start;
+	unsigned char *p = buf(span, 0xee);
+	size_t i;
+	ssize_t n;
+
+	if (!p)
+		return fail("out of memory");
+	n = pread(fd, p, span, start);
+	if (n < (ssize_t)(off - start + len)) {
+		free(p);
+		return fail("pread at %lld: %zd", (long long)start, n);
+	}
+	for (i = off - start; i < off - start + len; i++) {
+		if (p[i] != byte) {
+			fail("byte %lld is %#x, want %#x",
+			     (long long)(start + i), p[i], byte);
+			free(p);
+			return -1;
+		}
+	}
+	free(p);
+	return 0;
+}
+
+static int sync_aligned_write_read(void)
+{
+	int fd = open_file("sync", 1);
+	void *p = buf(BIG, 0x11);
+
+	if (fd < 0 || !p)
+		return fail("setup: %s", strerror(errno));
+	if (pwrite(fd, p, BIG, 0) != BIG)
+		return fail("pwrite: %s", strerror(errno));
+	return expect_bytes(fd, 0, BIG, 0x11);
+}
+
+/* Eight aligned aio writes over written blocks, then eight aio reads. */
+static int aio_aligned_overwrite_and_read(void)
+{
+	struct iocb cbs[8];
+	void *w[8], *r[8];
+	int fd = open_file("sync", 0), i;
+
+	if (fd < 0)
+		return fail("open: %s", strerror(errno));
+	for (i = 0; i < 8; i++) {
+		w[i] = buf(BLK, 0x20 + i);
+		r[i] = buf(BLK, 0);
+		if (!w[i] || !r[i])
+			return fail("out of memory");
+		prep(&cbs[i], IOCB_CMD_PWRITE, fd, w[i], BLK, i * BLK);
+	}
+	if (submit(cbs, 8) || reap(8))
+		return -1;
+	for (i = 0; i < 8; i++)
+		prep(&cbs[i], IOCB_CMD_PREAD, fd, r[i], BLK, i * BLK);
+	if (submit(cbs, 8) || reap(8))
+		return -1;
+	for (i = 0; i < 8; i++)
+		if (memcmp(r[i], w[i], BLK))
+			return fail("aio read of block %d differs", i);
+	return 0;
+}
+
+/*
+ * Sub-block aio writes into holes of a sparse file, two of them into the
+ * same block, all submitted at once: each lands, and the rest of every
+ * block they touch reads as zeroes.
+ */
+static int aio_subblock_into_holes(void)
+{
+	static const off_t offs[] = {
+		3 * BLK, 3 * BLK + 2048, 10 * BLK + 512, 20 * BLK + 3584,
+	};
+	struct iocb cbs[4];
+	int fd = open_file("holes", 1), i;
+
+	if (fd < 0 || ftruncate(fd, 64 * BLK))
+		return fail("setup: %s", strerror(errno));
+	for (i = 0; i < 4; i++) {
+		void *p = buf(SUB, 0x40 + i);
+
+		if (!p)
+			return fail("out of memory");
+		prep(&cbs[i], IOCB_CMD_PWRITE, fd, p, SUB, offs[i]);
+	}
+	if (submit(cbs, 4) || reap(4))
+		return -1;
+	for (i = 0; i < 4; i++)
+		if (expect_bytes(fd, offs[i], SUB, 0x40 + i))
+			return -1;
+	if (expect_bytes(fd, 3 * BLK + SUB, 2048 - SUB, 0) ||
+	    expect_bytes(fd, 3 * BLK + 2048 + SUB, BLK - 2048 - SUB, 0) ||
+	    expect_bytes(fd, 10 * BLK, 512, 0) ||
+	    expect_bytes(fd, 20 * BLK, 3584, 0))
+		return -1;
+	return 0;
+}
+
+/* Sub-block aio overwrites of written blocks (the shared-lock path). */
+static int aio_subblock_overwrite(void)
+{
+	struct iocb cbs[4];
+	int fd = open_file("sync", 0), i;
+
+	if (fd < 0)
+		return fail("open: %s", strerror(errno));
+	for (i = 0; i < 4; i++) {
+		void *p = buf(SUB, 0x50 + i);
+
+		if (!p)
+			return fail("out of memory");
+		prep(&cbs[i], IOCB_CMD_PWRITE, fd, p, SUB, i * BLK + 1024);
+	}
+	if (submit(cbs, 4) || reap(4))
+		return -1;
+	for (i = 0; i < 4; i++)
+		if (expect_bytes(fd, i * BLK + 1024, SUB, 0x50 + i) ||
+		    expect_bytes(fd, i * BLK, 1024, 0x20 + i))
+			return -1;
+	return 0;
+}
+
+/* Sub-block aio writes that extend the file, with a gap between them. */
+static int aio_subblock_extending(void)
+{
+	int fd = open_file("extend", 1);
+	void *a = buf(SUB, 0x61), *b = buf(SUB, 0x62);
+	struct stat st;
+
+	if (fd < 0 || !a || !b)
+		return fail("setup: %s", strerror(errno));
+	if (aio_rw(IOCB_CMD_PWRITE, fd, a, SUB, 0) ||
+	    aio_rw(IOCB_CMD_PWRITE, fd, b, SUB, BLK + SUB))
+		return -1;
+	if (fstat(fd, &st) || st.st_size != BLK + 2 * SUB)
+		return fail("size %lld, want %d", (long long)st.st_size,
+			    BLK + 2 * SUB);
+	if (expect_bytes(fd, 0, SUB, 0x61) ||
+	    expect_bytes(fd, SUB, BLK, 0) ||
+	    expect_bytes(fd, BLK + SUB, SUB, 0x62))
+		return -1;
+	return 0;
+}
+
+/*
+ * IOCB_NOWAIT: a sub-block write into a hole needs the exclusive lock and
+ * block allocation, so it is refused; an aligned overwrite goes through.
+ */
+static int nowait_subblock_refused_overwrite_done(void)
+{
+	int fd = open_file("holes", 0);
+	void *p = buf(BLK, 0x70);
+	struct iovec iov = { .iov_base = p, .iov_len = SUB };
+
+	if (fd < 0 || !p)
+		return fail("setup: %s", strerror(errno));
+	if (pwritev2(fd, &iov, 1, 40 * BLK + SUB, RWF_NOWAIT) != -1 ||
+	    errno != EAGAIN)
+		return fail("RWF_NOWAIT sub-block write into a hole: %s",
+			    strerror(errno));
+	iov.iov_len = BLK;
+	if (pwritev2(fd, &iov, 1, 3 * BLK, RWF_NOWAIT) != BLK)
+		return fail("RWF_NOWAIT overwrite: %s", strerror(errno));
+	return expect_bytes(fd, 3 * BLK, BLK, 0x70);
+}
+
+/*
+ * An aio write is in flight when @op runs; @op takes i_rwsem exclusively,
+ * so it must see the write completed, and @check must find the result of
+ * the write followed by @op.
+ */
+static int after_inflight_write(const char *name, int (*op)(int fd),
+				int (*check)(int fd))
+{
+	int fd = open_file(name, 1);
+	void *old = buf(BIG, 0x01), *new = buf(BIG, 0x02);
+	struct iocb cb;
+
+	if (fd < 0 || !old || !new)
+		return fail("setup: %s", strerror(errno));
+	if (pwrite(fd, old, BIG, 0) != BIG)
+		return fail("pwrite: %s", strerror(errno));
+	prep(&cb, IOCB_CMD_PWRITE, fd, new, BIG, 0);
+	if (submit(&cb, 1))
+		return -1;
+	if (op(fd))
+		return fail("operation: %s", strerror(errno));
+	if (reap(1))
+		return -1;
+	return check(fd);
+}
+
+static int punch(int fd)
+{
+	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+			 BIG / 2);
+}
+
+static int zero(int fd)
+{
+	return fallocate(fd, FALLOC_FL_ZERO_RANGE, BIG / 2, BIG / 2);
+}
+
+static int collapse(int fd)
+{
+	return fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 0, 4 * BLK);
+}
+
+static int insert(int fd)
+{
+	return fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, 4 * BLK);
+}
+
+static int shrink(int fd)
+{
+	return ftruncate(fd, BLK) || ftruncate(fd, BIG);
+}
+
+static int first_half_zero(int fd)
+{
+	return expect_bytes(fd, 0, BIG / 2, 0) ||
+	       expect_bytes(fd, BIG / 2, BIG / 2, 0x02);
+}
+
+static int second_half_zero(int fd)
+{
+	return expect_bytes(fd, 0, BIG / 2, 0x02) ||
+	       expect_bytes(fd, BIG / 2, BIG / 2, 0);
+}
+
+static int collapsed(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) || st.st_size != BIG - 4 * BLK)
+		return fail("size %lld after collapse", (long long)st.st_size);
+	return expect_bytes(fd, 0, BIG - 4 * BLK, 0x02);
+}
+
+static int inserted(int fd)
+{
+	return expect_bytes(fd, 0, 4 * BLK, 0) ||
+	       expect_bytes(fd, 4 * BLK, BIG, 0x02);
+}
+
+static int shrunk(int fd)
+{
+	return expect_bytes(fd, 0, BLK, 0x02) ||
+	       expect_bytes(fd, BLK, BIG - BLK, 0);
+}
+
+static int punch_waits(void)
+{
+	return after_inflight_write("punch", punch, first_half_zero);
+}
+
+static int zero_range_waits(void)
+{
+	return after_inflight_write("zero", zero, second_half_zero);
+}
+
+static int collapse_range_waits(void)
+{
+	return after_inflight_write("collapse", collapse, collapsed);
+}
+
+static int insert_range_waits(void)
+{
+	return after_inflight_write("insert", insert, inserted);
+}
+
+static int truncate_waits(void)
+{
+	return after_inflight_write("truncate", shrink, shrunk);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} cases[] = {
+	{ "sync_aligned_write_read", sync_aligned_write_read },
+	{ "aio_aligned_overwrite_and_read", aio_aligned_overwrite_and_read },
+	{ "aio_subblock_into_holes", aio_subblock_into_holes },
+	{ "aio_subblock_overwrite", aio_subblock_overwrite },
+	{ "aio_subblock_extending", aio_subblock_extending },
+	{ "nowait_subblock_refused_overwrite_done",
+	  nowait_subblock_refused_overwrite_done },
+	{ "punch_hole_waits_for_inflight_aio", punch_waits },
+	{ "zero_range_waits_for_inflight_aio", zero_range_waits },
+	{ "collapse_range_waits_for_inflight_aio", collapse_range_waits },
+	{ "insert_range_waits_for_inflight_aio", insert_range_waits },
+	{ "truncate_waits_for_inflight_aio", truncate_waits },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s DIR | --list\n", argv[0]);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--list")) {
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			printf("%s\n", cases[i].name);
+		return 0;
+	}
+	dir = argv[1];
+	if (syscall(SYS_io_setup, MAX_IO, &ctx)) {
+		perror("io_setup");
+		return 1;
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		why[0] = 0;
+		if (cases[i].fn()) {
+			printf("case %s fail %s\n", cases[i].name, why);
+			failures++;
+		} else {
+			printf("case %s ok\n", cases[i].name);
+		}
+		fflush(stdout);
+	}
+	return failures ? 1 : 0;
+}
