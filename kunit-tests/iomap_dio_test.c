@@ -53,8 +53,8 @@ static int iomap_dio_init(struct kunit *test)
 		return -ENOMEM;
 	fx->dev = ktest_blkdev_create(test, KTEST_DIOFS_SIZE >> SECTOR_SHIFT,
 				      SECTOR_SIZE);
-	if (!fx->dev)
-		return -ENOMEM;
+	if (IS_ERR(fx->dev))
+		return PTR_ERR(fx->dev);
 	fx->f = ktest_diofs_create(test, fx->dev);
 	if (!fx->f)
 		return -ENOMEM;
@@ -281,8 +281,7 @@ static void sync_write_and_read_release_in_submitter(struct kunit *test)
  * submitter itself: iomap_dio_rw() returns the result, not -EIOCBQUEUED,
  * ki_complete() is not called, and the lock is released exactly once.
  */
-static void async_io_done_during_submission_completes_in_submitter(
-	struct kunit *test)
+static void async_done_in_submission_completes_in_submitter(struct kunit *test)
 {
 	struct dio_fixture *fx = test->priv;
 	struct ktest_dio_req *req = new_req(test, 0, BLOCK, false, true, 0);
@@ -532,8 +531,7 @@ static void write_fn(void *arg)
  * so it waits for the exclusive lock until the first has completed and
  * converted the block, and neither zeroes the other's data.
  */
-static void subblock_writes_to_one_block_do_not_zero_each_other(
-	struct kunit *test)
+static void subblock_writes_to_one_block_keep_both(struct kunit *test)
 {
 	struct dio_fixture *fx = test->priv;
 	struct ktest_dio_req *a = new_req(test, 6 * BLOCK, 512, true, true, 1);
@@ -611,7 +609,7 @@ static struct kunit_case iomap_dio_cases[] = {
 	KUNIT_CASE_PARAM(async_write_holds_lock_until_completion,
 			 mode_gen_params),
 	KUNIT_CASE(sync_write_and_read_release_in_submitter),
-	KUNIT_CASE(async_io_done_during_submission_completes_in_submitter),
+	KUNIT_CASE(async_done_in_submission_completes_in_submitter),
 	KUNIT_CASE(device_error_reports_eio_and_releases_lock),
 	KUNIT_CASE(mapping_error_before_any_bio_releases_lock_once),
 	KUNIT_CASE(nowait_against_exclusive_holder_returns_eagain),
@@ -620,7 +618,7 @@ static struct kunit_case iomap_dio_cases[] = {
 	KUNIT_CASE(partial_transfer_releases_lock_once),
 	KUNIT_CASE(exclusive_locker_waits_for_io_in_flight),
 	KUNIT_CASE(subblock_write_returns_before_completion),
-	KUNIT_CASE(subblock_writes_to_one_block_do_not_zero_each_other),
+	KUNIT_CASE(subblock_writes_to_one_block_keep_both),
 	KUNIT_CASE(caller_completion_releases_in_issuing_task),
 	{}
 };

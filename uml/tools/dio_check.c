@@ -32,6 +32,7 @@
 #define SUB	512
 #define MAX_IO	16
 #define BIG	(16 * BLK)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *dir;
 static aio_context_t ctx;
@@ -433,7 +434,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[1], "--list")) {
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(cases); i++)
 			printf("%s\n", cases[i].name);
 		return 0;
 	}
@@ -442,7 +443,7 @@ int main(int argc, char **argv)
 		perror("io_setup");
 		return 1;
 	}
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		why[0] = 0;
 		if (cases[i].fn()) {
 			printf("case %s fail %s\n", cases[i].name, why);
