@@ -399,6 +399,18 @@ static void read_at_eof_releases_lock_once(struct kunit *test)
 	expect_lock_free(test, fx);
 }
 
+/* An empty request: 0, and the lock released once, before any allocation. */
+static void empty_request_releases_lock_once(struct kunit *test)
+{
+	struct dio_fixture *fx = test->priv;
+	struct ktest_dio_req *req = new_req(test, 0, 0, true, true, 0);
+
+	KUNIT_EXPECT_EQ(test, submit(req), 0);
+	expect_end_io_once(test, req, 0, 0, KTEST_CTX_TASK);
+	KUNIT_EXPECT_EQ(test, req->completions, 0);
+	expect_lock_free(test, fx);
+}
+
 /*
  * IOMAP_DIO_PARTIAL: the mapping of the second block fails with -EFAULT
  * after the first was issued; the first block's worth is returned and the
@@ -615,6 +627,7 @@ static struct kunit_case iomap_dio_cases[] = {
 	KUNIT_CASE(nowait_against_exclusive_holder_returns_eagain),
 	KUNIT_CASE(nowait_refused_by_mapping_releases_lock_once),
 	KUNIT_CASE(read_at_eof_releases_lock_once),
+	KUNIT_CASE(empty_request_releases_lock_once),
 	KUNIT_CASE(partial_transfer_releases_lock_once),
 	KUNIT_CASE(exclusive_locker_waits_for_io_in_flight),
 	KUNIT_CASE(subblock_write_returns_before_completion),

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dio_check DIR - direct I/O on a real filesystem mounted at DIR, with the
- * data checked after every step.  dio_check --list names the cases.
- * Prints one line per case:
+ * dio_check FS DIR - direct I/O on a real filesystem (xfs or ext4) mounted
+ * at DIR, with the data checked after every step.  dio_check --list FS
+ * names the cases that apply to FS.  Prints one line per case:
  *
  *	case NAME ok
  *	case NAME fail WHY
@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -277,13 +279,16 @@ static int aio_subblock_extending(void)
 
 /*
  * IOCB_NOWAIT: a sub-block write into a hole needs the exclusive lock and
- * block allocation, so it is refused; an aligned overwrite goes through.
+ * block allocation, so it is refused.  An aligned overwrite may go through
+ * or be refused (a timestamp update would block, say).  Either way nothing
+ * stays held: the same sub-block write then goes through without NOWAIT.
  */
-static int nowait_subblock_refused_overwrite_done(void)
+static int nowait_refusal_leaves_nothing_held(void)
 {
 	int fd = open_file("holes", 0);
 	void *p = buf(BLK, 0x70);
 	struct iovec iov = { .iov_base = p, .iov_len = SUB };
+	ssize_t n;
 
 	if (fd < 0 || !p)
 		return fail("setup: %s", strerror(errno));
@@ -292,9 +297,15 @@ static int nowait_subblock_refused_overwrite_done(void)
 		return fail("RWF_NOWAIT sub-block write into a hole: %s",
 			    strerror(errno));
 	iov.iov_len = BLK;
-	if (pwritev2(fd, &iov, 1, 3 * BLK, RWF_NOWAIT) != BLK)
+	n = pwritev2(fd, &iov, 1, 3 * BLK, RWF_NOWAIT);
+	if (n != BLK && !(n == -1 && errno == EAGAIN))
 		return fail("RWF_NOWAIT overwrite: %s", strerror(errno));
-	return expect_bytes(fd, 3 * BLK, BLK, 0x70);
+	iov.iov_len = SUB;
+	if (pwritev2(fd, &iov, 1, 40 * BLK + SUB, 0) != SUB)
+		return fail("sub-block write after the refusal: %s",
+			    strerror(errno));
+	return expect_bytes(fd, 40 * BLK + SUB, SUB, 0x70) ||
+	       expect_bytes(fd, 40 * BLK, SUB, 0);
 }
 
 /*
@@ -382,6 +393,114 @@ static int shrunk(int fd)
 	       expect_bytes(fd, BLK, BIG - BLK, 0);
 }
 
+/* A buffered write through another descriptor: lands after the aio write. */
+static int write_buffered(int fd)
+{
+	char path[512];
+	char p[BLK];
+	int bfd;
+
+	snprintf(path, sizeof(path), "%s/buffered", dir);
+	bfd = open(path, O_RDWR);
+	memset(p, 0x03, BLK);
+	if (bfd < 0 || pwrite(bfd, p, BLK, 0) != BLK || fsync(bfd))
+		return -1;
+	return close(bfd) || fd < 0;
+}
+
+static int buffered_on_top(int fd)
+{
+	return expect_bytes(fd, 0, BLK, 0x03) ||
+	       expect_bytes(fd, BLK, BIG - BLK, 0x02);
+}
+
+static int set_flags(int fd, int add)
+{
+	int flags;
+
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags))
+		return -1;
+	flags = add > 0 ? flags | add : flags & ~-add;
+	return ioctl(fd, FS_IOC_SETFLAGS, &flags);
+}
+
+/* Make the file immutable (ext4 drains direct I/O first), then undo it. */
+static int immutable(int fd)
+{
+	return set_flags(fd, FS_IMMUTABLE_FL) || set_flags(fd, -FS_IMMUTABLE_FL);
+}
+
+/* Switch the file to data journaling and back (ext4 only). */
+static int journal_data(int fd)
+{
+	return set_flags(fd, FS_JOURNAL_DATA_FL) ||
+	       set_flags(fd, -FS_JOURNAL_DATA_FL);
+}
+
+static int all_new(int fd)
+{
+	return expect_bytes(fd, 0, BIG, 0x02);
+}
+
+/* XFS: share the file's blocks with a clone, then unshare them. */
+static int unshare(int fd)
+{
+	int clone = open_file("clone", 1);
+
+	if (clone < 0 || ioctl(clone, FICLONE, fd))
+		return -1;
+	return fallocate(fd, FALLOC_FL_UNSHARE_RANGE, 0, BIG) || close(clone);
+}
+
+#define XFS_IOC_EXCHANGE_RANGE	_IOW('X', 129, struct xfs_exchange_range)
+struct xfs_exchange_range {
+	int32_t file1_fd;
+	uint32_t pad;
+	uint64_t file1_offset;
+	uint64_t file2_offset;
+	uint64_t length;
+	uint64_t flags;
+};
+
+/* XFS: swap the written range with another file's, which holds 0x05. */
+static int exchange_with_other(int fd)
+{
+	struct xfs_exchange_range xr = { .file1_fd = fd, .length = BIG };
+	int other = open_file("exchange-other", 1);
+	void *p = buf(BIG, 0x05);
+
+	if (other < 0 || !p || pwrite(other, p, BIG, 0) != BIG)
+		return -1;
+	return ioctl(other, XFS_IOC_EXCHANGE_RANGE, &xr) || close(other);
+}
+
+static int exchanged(int fd)
+{
+	return expect_bytes(fd, 0, BIG, 0x05);
+}
+
+#define EXT4_IOC_MOVE_EXT	_IOWR('f', 15, struct move_extent)
+struct move_extent {
+	uint32_t reserved;
+	uint32_t donor_fd;
+	uint64_t orig_start;
+	uint64_t donor_start;
+	uint64_t len;
+	uint64_t moved_len;
+};
+
+/* ext4: move the file's blocks to a preallocated donor (what e4defrag does). */
+static int move_extents(int fd)
+{
+	struct move_extent me = { .len = BIG / BLK };
+	int donor = open_file("donor", 1);
+
+	if (donor < 0 || fallocate(donor, 0, 0, BIG))
+		return -1;
+	me.donor_fd = donor;
+	return ioctl(fd, EXT4_IOC_MOVE_EXT, &me) || close(donor);
+}
+
 static int punch_waits(void)
 {
 	return after_inflight_write("punch", punch, first_half_zero);
@@ -407,43 +526,98 @@ static int truncate_waits(void)
 	return after_inflight_write("truncate", shrink, shrunk);
 }
 
+static int buffered_write_waits(void)
+{
+	return after_inflight_write("buffered", write_buffered, buffered_on_top);
+}
+
+static int immutable_waits(void)
+{
+	return after_inflight_write("immutable", immutable, all_new);
+}
+
+static int journal_data_waits(void)
+{
+	return after_inflight_write("journal", journal_data, all_new);
+}
+
+static int unshare_waits(void)
+{
+	return after_inflight_write("unshare", unshare, all_new);
+}
+
+static int exchange_range_waits(void)
+{
+	return after_inflight_write("exchange", exchange_with_other, exchanged);
+}
+
+static int move_extents_waits(void)
+{
+	return after_inflight_write("move", move_extents, all_new);
+}
+
+enum { ANY, XFS, EXT4 };
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
+	int fs;
 } cases[] = {
-	{ "sync_aligned_write_read", sync_aligned_write_read },
-	{ "aio_aligned_overwrite_and_read", aio_aligned_overwrite_and_read },
-	{ "aio_subblock_into_holes", aio_subblock_into_holes },
-	{ "aio_subblock_overwrite", aio_subblock_overwrite },
-	{ "aio_subblock_extending", aio_subblock_extending },
-	{ "nowait_subblock_refused_overwrite_done",
-	  nowait_subblock_refused_overwrite_done },
-	{ "punch_hole_waits_for_inflight_aio", punch_waits },
-	{ "zero_range_waits_for_inflight_aio", zero_range_waits },
-	{ "collapse_range_waits_for_inflight_aio", collapse_range_waits },
-	{ "insert_range_waits_for_inflight_aio", insert_range_waits },
-	{ "truncate_waits_for_inflight_aio", truncate_waits },
+	{ "sync_aligned_write_read", sync_aligned_write_read, ANY },
+	{ "aio_aligned_overwrite_and_read", aio_aligned_overwrite_and_read,
+	  ANY },
+	{ "aio_subblock_into_holes", aio_subblock_into_holes, ANY },
+	{ "aio_subblock_overwrite", aio_subblock_overwrite, ANY },
+	{ "aio_subblock_extending", aio_subblock_extending, ANY },
+	{ "nowait_refusal_leaves_nothing_held",
+	  nowait_refusal_leaves_nothing_held, ANY },
+	{ "punch_hole_waits_for_inflight_aio", punch_waits, ANY },
+	{ "zero_range_waits_for_inflight_aio", zero_range_waits, ANY },
+	{ "collapse_range_waits_for_inflight_aio", collapse_range_waits, ANY },
+	{ "insert_range_waits_for_inflight_aio", insert_range_waits, ANY },
+	{ "truncate_waits_for_inflight_aio", truncate_waits, ANY },
+	{ "buffered_write_waits_for_inflight_aio", buffered_write_waits, ANY },
+	{ "immutable_flag_waits_for_inflight_aio", immutable_waits, ANY },
+	{ "journal_data_flag_waits_for_inflight_aio", journal_data_waits,
+	  EXT4 },
+	{ "move_extents_waits_for_inflight_aio", move_extents_waits, EXT4 },
+	{ "unshare_range_waits_for_inflight_aio", unshare_waits, XFS },
+	{ "exchange_range_waits_for_inflight_aio", exchange_range_waits, XFS },
 };
+
+static int fs_of(const char *name)
+{
+	if (!strcmp(name, "xfs"))
+		return XFS;
+	if (!strcmp(name, "ext4"))
+		return EXT4;
+	return -1;
+}
 
 int main(int argc, char **argv)
 {
+	int list = argc == 3 && !strcmp(argv[1], "--list");
+	int fs = argc == 3 ? fs_of(argv[1 + list]) : -1;
 	size_t i;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s DIR | --list\n", argv[0]);
+	if (fs < 0) {
+		fprintf(stderr, "usage: %s xfs|ext4 DIR | --list xfs|ext4\n",
+			argv[0]);
 		return 2;
 	}
-	if (!strcmp(argv[1], "--list")) {
-		for (i = 0; i < ARRAY_SIZE(cases); i++)
+	for (i = 0; list && i < ARRAY_SIZE(cases); i++)
+		if (cases[i].fs == ANY || cases[i].fs == fs)
 			printf("%s\n", cases[i].name);
+	if (list)
 		return 0;
-	}
-	dir = argv[1];
+	dir = argv[2];
 	if (syscall(SYS_io_setup, MAX_IO, &ctx)) {
 		perror("io_setup");
 		return 1;
 	}
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (cases[i].fs != ANY && cases[i].fs != fs)
+			continue;
 		why[0] = 0;
 		if (cases[i].fn()) {
 			printf("case %s fail %s\n", cases[i].name, why);
