@@ -276,6 +276,50 @@ static void sync_write_and_read_release_in_submitter(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, w->completions + r->completions, 0);
 }
 
+/* A sub-block read: 512 bytes from the middle of a block, async. */
+static void async_subblock_read_returns_its_bytes(struct kunit *test)
+{
+	struct dio_fixture *fx = test->priv;
+	struct ktest_dio_req *req = new_req(test, 8 * BLOCK + 1024, 512, false,
+					    true, 0xee);
+
+	prefill(fx, 8, 1, 0);
+	memset(disk_block(fx, 8) + 1024, 0x4b, 512);
+	ktest_blkdev_set_completion(fx->dev, KTEST_BLK_HARDIRQ, 0);
+	ktest_blkdev_hold(fx->dev);
+
+	KUNIT_ASSERT_EQ(test, submit(req), -EIOCBQUEUED);
+	expect_handed_off(test, fx, 1);
+	ktest_blkdev_release(fx->dev);
+	expect_completed(test, req, 512);
+	expect_end_io_once(test, req, 512, 0, KTEST_CTX_HARDIRQ);
+	expect_lock_free(test, fx);
+	KUNIT_EXPECT_TRUE(test, ktest_dio_req_data_is(req, 0, 512, 0x4b));
+}
+
+/*
+ * A synchronous sub-block write into a hole: exclusive, downgraded at
+ * hand-off, completed in the submitter, the rest of the block zeroed.
+ */
+static void sync_subblock_write_into_hole_ends_in_submitter(struct kunit *test)
+{
+	struct dio_fixture *fx = test->priv;
+	struct ktest_dio_req *req = new_req(test, 9 * BLOCK + 512, 512, true,
+					    false, 0x5c);
+
+	memset(disk_block(fx, 9), 0xff, BLOCK);	/* stale data in the hole */
+	ktest_blkdev_set_completion(fx->dev, KTEST_BLK_SOFTIRQ, 0);
+
+	KUNIT_EXPECT_EQ(test, submit(req), 512);
+	KUNIT_EXPECT_EQ(test, fx->f->exclusive_writes, 1);
+	KUNIT_EXPECT_EQ(test, req->end_io.calls, 2);	/* refused shared try */
+	KUNIT_EXPECT_PTR_EQ(test, req->end_io.task, current);
+	expect_lock_free(test, fx);
+	KUNIT_EXPECT_TRUE(test, disk_is(fx, 9, 0, 512, 0));
+	KUNIT_EXPECT_TRUE(test, disk_is(fx, 9, 512, 512, 0x5c));
+	KUNIT_EXPECT_TRUE(test, disk_is(fx, 9, 1024, BLOCK - 1024, 0));
+}
+
 /*
  * An async request whose bios all end during submission is completed by the
  * submitter itself: iomap_dio_rw() returns the result, not -EIOCBQUEUED,
@@ -621,6 +665,8 @@ static struct kunit_case iomap_dio_cases[] = {
 	KUNIT_CASE_PARAM(async_write_holds_lock_until_completion,
 			 mode_gen_params),
 	KUNIT_CASE(sync_write_and_read_release_in_submitter),
+	KUNIT_CASE(async_subblock_read_returns_its_bytes),
+	KUNIT_CASE(sync_subblock_write_into_hole_ends_in_submitter),
 	KUNIT_CASE(async_done_in_submission_completes_in_submitter),
 	KUNIT_CASE(device_error_reports_eio_and_releases_lock),
 	KUNIT_CASE(mapping_error_before_any_bio_releases_lock_once),
