@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define BLK	4096
@@ -443,6 +444,52 @@ static int nowait_refusal_leaves_nothing_held(void)
 }
 
 /*
+ * A setuid file is not "no security": a write by a task without CAP_FSETID
+ * must strip S_ISUID, which needs i_rwsem exclusively, so the shared paths
+ * upgrade (XFS, in its write checks) or start exclusive (ext4), and the
+ * hand-off must follow.  The writes run in a child that dropped root.
+ */
+static int write_as_nobody(int fd)
+{
+	void *a = buf(BLK, 0x90), *b = buf(SUB, 0x91);
+
+	if (!a || !b || setgid(65534) || setuid(65534))
+		return 1;
+	ctx = 0;
+	if (syscall(SYS_io_setup, MAX_IO, &ctx))
+		return 1;
+	if (aio_rw(IOCB_CMD_PWRITE, fd, b, SUB, BLK + SUB) ||
+	    fchmod(fd, 04755) ||
+	    aio_rw(IOCB_CMD_PWRITE, fd, a, BLK, 2 * BLK))
+		return 1;
+	return 0;
+}
+
+static int aio_writes_to_setuid_file(void)
+{
+	int fd = open_file("setuid", 1), status;
+	void *old = buf(4 * BLK, 0x01);
+	struct stat st;
+	pid_t pid;
+
+	if (fd < 0 || !old || pwrite(fd, old, 4 * BLK, 0) != 4 * BLK ||
+	    fchown(fd, 65534, 65534) || fchmod(fd, 04755))
+		return fail("setup: %s", strerror(errno));
+	pid = fork();
+	if (pid == 0)
+		_exit(write_as_nobody(fd));
+	if (pid < 0 || waitpid(pid, &status, 0) != pid ||
+	    !WIFEXITED(status) || WEXITSTATUS(status))
+		return fail("the writes as nobody failed");
+	if (fstat(fd, &st) || (st.st_mode & S_ISUID))
+		return fail("S_ISUID kept: mode %o", st.st_mode);
+	return expect_bytes(fd, BLK, SUB, 0x01) ||
+	       expect_bytes(fd, BLK + SUB, SUB, 0x91) ||
+	       expect_bytes(fd, BLK + 2 * SUB, BLK - 2 * SUB, 0x01) ||
+	       expect_bytes(fd, 2 * BLK, BLK, 0x90);
+}
+
+/*
  * An aio write is in flight when @op runs; @op takes i_rwsem exclusively,
  * so it must see the write completed, and @check must find the result of
  * the write followed by @op.
@@ -671,6 +718,7 @@ static const struct {
 	{ "aio_subblock_into_holes", aio_subblock_into_holes, ANY },
 	{ "aio_subblock_overwrite", aio_subblock_overwrite, ANY },
 	{ "aio_subblock_extending", aio_subblock_extending, ANY },
+	{ "aio_writes_to_setuid_file", aio_writes_to_setuid_file, ANY },
 	{ "io_uring_overwrite_read_and_subblock",
 	  io_uring_overwrite_read_and_subblock, ANY },
 	{ "nowait_refusal_leaves_nothing_held",
