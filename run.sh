@@ -31,6 +31,8 @@ SMP_PROFILE=smp
 . "$ROOT/scripts/kunit.sh"
 # shellcheck source=scripts/torture.sh
 . "$ROOT/scripts/torture.sh"
+# shellcheck source=scripts/bench.sh
+. "$ROOT/scripts/bench.sh"
 
 usage() {
 	cat <<EOF
@@ -52,6 +54,8 @@ usage: ./run.sh [SUBCOMMAND [ARGS]]
   uml [PROFILE] [PLAN]
                       only the userspace boots: uml/init runs each plan of
                       uml/plans (or those matching PLAN) on the host's /
+  soak [DURATION]     the fio workload plan on XFS and ext4 for DURATION
+                      (default 30m: 30m, 2h, 600s); results/uml/summary.json
   smp [GLOB]          build the x86_64 profile and run the suites under
                       QEMU with \$QEMU_SMP (default 4) CPUs, KVM if usable
   locktorture [SECONDS] [REPETITIONS]
@@ -60,7 +64,11 @@ usage: ./run.sh [SUBCOMMAND [ARGS]]
                       writes bench/locktorture.md
   coverage            lcov/genhtml/diff-cover report of the last kunit run
   lint                shellcheck and checkpatch --strict
-  bench [FILE]        time the warm loop: touch FILE (default
+  bench [REPETITIONS] [SECONDS]
+                      fio on XFS and ext4, UML without vs with the product
+                      series (default 3 alternating runs, 5 s a workload);
+                      writes bench/results.md and results/bench.json
+  warmloop [FILE]     time the warm loop: touch FILE (default
                       linux/kernel/locking/rwsem.c), rebuild, run all suites
   help                this text
 
@@ -387,6 +395,31 @@ cmd_uml() {
 	return $rc
 }
 
+# seconds_of 30m|2h|90s|600 - a duration in seconds.
+seconds_of() {
+	local d=$1
+	case $d in
+	*h) echo $((${d%h} * 3600)) ;;
+	*m) echo $((${d%m} * 60)) ;;
+	*s) echo "${d%s}" ;;
+	*) echo "$d" ;;
+	esac
+}
+
+# The fio workload plan repeated for DURATION on the main profile.
+cmd_soak() {
+	local duration=${1:-30m} secs rc=0
+	[[ $duration =~ ^[0-9]+[hms]?$ ]] || die "soak: DURATION is like 30m, 2h or 600s"
+	secs=$(seconds_of "$duration")
+	# The extra cases and two mkfs runs come on top of the fio matrix.
+	BOOT_TIMEOUT=$((secs + 900))
+	PLAN_ARGS=("ktest_soak=$((secs / 2))")
+	step "soak: uml_fio_fs for $duration (half on XFS, half on ext4)"
+	run_plans "$MAIN_PROFILE" uml_fio_fs || rc=1
+	report_suites || rc=1
+	return $rc
+}
+
 # ---------------------------------------------------------------- coverage
 
 cmd_coverage() {
@@ -473,7 +506,7 @@ cmd_test() {
 	build_run_report
 }
 
-cmd_bench() {
+cmd_warmloop() {
 	local target=${1:-$LINUX/kernel/locking/rwsem.c} t0 t1
 	[[ -f $(build_dir "$MAIN_PROFILE")/linux ]] || die "build once first: ./run.sh build"
 	touch "$target"
@@ -496,11 +529,13 @@ main() {
 	build) cmd_build "$@" ;;
 	kunit) cmd_kunit "$@" ;;
 	uml) cmd_uml "$@" ;;
+	soak) cmd_soak "$@" ;;
 	smp) cmd_smp "$@" ;;
 	locktorture) cmd_locktorture "$@" ;;
 	coverage) cmd_coverage ;;
 	lint) cmd_lint ;;
 	bench) cmd_bench "$@" ;;
+	warmloop) cmd_warmloop "$@" ;;
 	help | -h | --help) usage ;;
 	*)
 		usage >&2

@@ -24,6 +24,8 @@ package_of() {
 	genhtml | lcov) echo lcov ;;
 	mkfs.xfs | xfs_repair) echo xfsprogs ;;
 	mkfs.ext4 | e2fsck) echo e2fsprogs ;;
+	xfs_scrub) echo xfsprogs ;;
+	fsfreeze) echo util-linux ;;
 	xz) echo xz-utils ;;
 	dpkg-query) echo dpkg ;;
 	qemu-system-x86_64) echo qemu-system-x86 ;;

@@ -86,6 +86,11 @@ build_uml_tools() {
 # hardirq from an hrtimer after 20 us.
 NULL_BLK_ARGS=(null_blk.nr_devices=2 null_blk.memory_backed=1 null_blk.gb=1
 	null_blk.irqmode=2 null_blk.completion_nsec=20000)
+# A task stuck for 20 s (a leaked or never released lock) panics the boot,
+# which ends UML at once instead of at BOOT_TIMEOUT.
+HUNG_TASK_ARGS=(hung_task_timeout_secs=20 hung_task_panic=1)
+# More arguments for the plans' boots (ktest_soak=SECONDS for ./run.sh soak).
+PLAN_ARGS=()
 
 # boot_user KERNEL LOG PLAN OUTDIR - a userspace boot: uml/init runs PLAN
 # with the host's / as a read-only root and OUTDIR as its only writable
@@ -96,7 +101,8 @@ boot_user() {
 	boot_kernel "$kernel" "$log" kunit.enable=0 \
 		root=/dev/root rootfstype=hostfs rootflags=/ ro \
 		init="$ROOT/uml/init" ktest_plan="$plan" ktest_results="$out" \
-		ktest_tools="$UML_TOOLS" "${NULL_BLK_ARGS[@]}"
+		ktest_tools="$UML_TOOLS" "${NULL_BLK_ARGS[@]}" "${HUNG_TASK_ARGS[@]}" \
+		${PLAN_ARGS[@]+"${PLAN_ARGS[@]}"}
 }
 
 # The suite.case lines of the built kernel, from a kunit.action=list boot.
@@ -211,13 +217,17 @@ boot_plans() {
 	local p
 	[[ $BOOT_ARCH == um ]] || return 0
 	# The plans run these host programs inside UML.
-	require gcc mkfs.xfs xfs_repair mkfs.ext4 e2fsck
+	require gcc mkfs.xfs xfs_repair mkfs.ext4 e2fsck fio fsfreeze xfs_scrub
 	build_uml_tools
+	rm -rf "$OUT/uml"
 	for p in $(list_plans "$1"); do
 		next_boot "$p"
 		step "boot $BOOT_N: $p (userspace)"
 		boot_user "$KERNEL" "$LOG" "$p" "$OUT/uml/$p" || BOOTS_FAILED=1
 	done
+	[[ -d $OUT/uml ]] || return 0
+	python3 "$RESULTS_PY" summary --out "$OUT/uml/summary.json" \
+		--boots "$BOOTS" "$OUT/uml" || BOOTS_FAILED=1
 }
 
 # merge_boots PROFILE - results/kunit.ktap and kunit.json from every boot.

@@ -11,7 +11,9 @@ one per case for *_negative suites), so this script:
   scan    finds kernel reports in the console logs (lockdep, DEBUG_RWSEMS,
           KASAN, WARNING/BUG...) outside the regions a negative test marks
           as expected;
-  table   prints the per-suite table and the "N passed, N failed" line.
+  table   prints the per-suite table and the "N passed, N failed" line;
+  summary writes results/uml/summary.json from the userspace plans'
+          summary.jsonl files and their console logs.
 """
 
 import argparse
@@ -110,25 +112,84 @@ EXPECT_BEGIN = 'ktest: expected report begin'
 EXPECT_END = 'ktest: expected report end'
 
 
+def unexpected_reports(log):
+    """(line number, line) of each report outside an expected region; an
+    expected region left open counts as one more, with number 0."""
+    expected = False
+    with open(log, errors='replace') as f:
+        for num, line in enumerate(f, 1):
+            if EXPECT_BEGIN in line:
+                expected = True
+            elif EXPECT_END in line:
+                expected = False
+            elif not expected and REPORT.search(line):
+                yield num, line.rstrip()
+    if expected:
+        yield 0, 'an expected-report region was never closed'
+
+
 def scan(args):
     found = 0
     for log in args.logs:
-        expected = False
-        with open(log, errors='replace') as f:
-            for num, line in enumerate(f, 1):
-                if EXPECT_BEGIN in line:
-                    expected = True
-                elif EXPECT_END in line:
-                    expected = False
-                elif not expected and REPORT.search(line):
-                    found += 1
-                    print(f'{log}:{num}: {line.rstrip()}')
-        if expected:
+        for num, line in unexpected_reports(log):
             found += 1
-            print(f'{log}: an expected-report region was never closed')
+            print(f'{log}:{num}: {line}')
     if found:
         print(f'console: {found} kernel report line(s) outside expected regions')
     return 1 if found else 0
+
+
+def fio_ops(path):
+    """I/Os fio completed (verification reads included), from its JSON."""
+    if not path or not os.path.exists(path):
+        return 0
+    try:
+        with open(path) as f:
+            text = f.read()
+        # fio may print notes before the JSON document.
+        job = json.loads(text[text.index('{'):])['jobs'][0]
+    except (ValueError, KeyError, IndexError):
+        return 0
+    return job['read']['total_ios'] + job['write']['total_ios']
+
+
+def plan_summary(plan_dir, boots):
+    """One plan's workloads (summary.jsonl) and its console reports."""
+    plan = os.path.basename(plan_dir)
+    rows = []
+    jsonl = os.path.join(plan_dir, 'summary.jsonl')
+    if os.path.exists(jsonl):
+        with open(jsonl) as f:
+            rows = [json.loads(l) for l in f if l.strip()]
+    for row in rows:
+        row['ops'] = fio_ops(os.path.join(plan_dir, 'fio', row['fio_json'])
+                             if row.get('fio_json') else None)
+    logs = sorted(l for l in os.listdir(boots) if l.endswith(f'-{plan}.log'))
+    log = os.path.join(boots, logs[-1]) if logs else None
+    reports = len(list(unexpected_reports(log))) if log else None
+    return {'boot_log': log, 'console_reports': reports, 'workloads': rows}
+
+
+def summary(args):
+    """results/uml/summary.json: every plan's workloads and totals."""
+    plans = {}
+    for name in sorted(os.listdir(args.plans)):
+        path = os.path.join(args.plans, name)
+        if os.path.isdir(path):
+            plans[name] = plan_summary(path, args.boots)
+    rows = [r for p in plans.values() for r in p['workloads']]
+    keys = ('ops', 'errors_expected', 'errors_seen', 'miscompares')
+    totals = {k: sum(r.get(k, 0) for r in rows) for k in keys}
+    totals['workloads'] = len(rows)
+    totals['console_reports'] = sum(p['console_reports'] or 0
+                                    for p in plans.values())
+    with open(args.out, 'w') as f:
+        json.dump({'plans': plans, 'totals': totals}, f, indent=1)
+    print(f'    userspace workloads: {totals["workloads"]}, ops {totals["ops"]}, '
+          f'miscompares {totals["miscompares"]}, errors seen/expected '
+          f'{totals["errors_seen"]}/{totals["errors_expected"]}, console '
+          f'reports {totals["console_reports"]} ({args.out})')
+    return 0
 
 
 def count_cases(row, cases):
@@ -196,8 +257,13 @@ def main():
     s.add_argument('logs', nargs='+')
     t = sub.add_parser('table')
     t.add_argument('json', nargs='+')
+    u = sub.add_parser('summary')
+    u.add_argument('--out', required=True)
+    u.add_argument('--boots', required=True)
+    u.add_argument('plans')
     args = ap.parse_args()
-    return {'merge': merge, 'scan': scan, 'table': table}[args.cmd](args)
+    return {'merge': merge, 'scan': scan, 'table': table,
+            'summary': summary}[args.cmd](args)
 
 
 if __name__ == '__main__':

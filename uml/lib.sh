@@ -42,3 +42,19 @@ expect_report_end() {
 lockdep_on() {
 	grep -q '^ *debug_locks: *1$' /proc/lockdep_stats
 }
+
+# mkfs_quiet xfs|ext4 DEVICE - a new filesystem, quietly.
+mkfs_quiet() {
+	case $1 in
+	xfs) mkfs.xfs -f -q "$2" ;;
+	ext4) mkfs.ext4 -F -q "$2" ;;
+	esac
+}
+
+# fsck_clean xfs|ext4 DEVICE - 0 when a read-only check finds nothing.
+fsck_clean() {
+	case $1 in
+	xfs) xfs_repair -n "$2" >/dev/null 2>&1 ;;
+	ext4) e2fsck -fn "$2" >/dev/null 2>&1 ;;
+	esac
+}
