@@ -10,22 +10,8 @@ BENCH_FRAGMENT=$ROOT/configs/bench.kunitconfig
 BENCH_DELAY_NS=${BENCH_DELAY_NS:-200000}
 
 build_bench() {
-	local which=$1 src dir rc
-	src=$(torture_source "$which")
-	dir=$BUILD_ROOT/bench-$which
-	mkdir -p "$dir"
-	step "configuring the $which benchmark kernel in ${dir#"$ROOT"/}"
-	(cd "$src" && python3 tools/testing/kunit/kunit.py config --arch=um \
-		--build_dir="$dir" --kunitconfig="$BENCH_FRAGMENT" \
-		--make_options "CC=$KCC") >"$dir/config.log" 2>&1 ||
-		die "configuring failed; log: $dir/config.log"
-	step "building the $which benchmark kernel (cold: ~8 min)"
-	set +e
-	make -C "$src" ARCH=um O="$dir" -j"$JOBS" CC="$KCC" all 2>&1 |
-		tee "$dir/build.log" | build_progress
-	rc=${PIPESTATUS[0]}
-	set -e
-	[[ $rc -eq 0 ]] || die "build failed; log: $dir/build.log"
+	build_other_tree "$(torture_source "$1")" "$BUILD_ROOT/bench-$1" um all \
+		"$BENCH_FRAGMENT"
 }
 
 # bench_boot base|patched OUTDIR SECONDS LOG - one boot running every workload.

@@ -106,3 +106,26 @@ build_profile() {
 		die "build failed (exit $rc); full log: $dir/build.log"
 	fi
 }
+
+# build_other_tree SRC DIR ARCH TARGET FRAGMENT... - configure DIR from the
+# given fragments only (no suites) and build TARGET from the tree at SRC:
+# the kernels that compare the workbench tag with the patched tree.
+build_other_tree() {
+	local src=$1 dir=$2 arch=$3 target=$4 rc f args=()
+	shift 4
+	for f in "$@"; do
+		args+=("--kunitconfig=$f")
+	done
+	mkdir -p "$dir"
+	step "configuring ${dir#"$ROOT"/} ($arch) from ${src#"$ROOT"/}"
+	(cd "$src" && python3 tools/testing/kunit/kunit.py config --arch="$arch" \
+		--build_dir="$dir" "${args[@]}" --make_options "CC=$KCC") \
+		>"$dir/config.log" 2>&1 || die "configuring failed; log: $dir/config.log"
+	step "building ${dir#"$ROOT"/} (cold: ~8 min)"
+	set +e
+	make -C "$src" ARCH="$arch" O="$dir" -j"$JOBS" CC="$KCC" "$target" 2>&1 |
+		tee "$dir/build.log" | build_progress
+	rc=${PIPESTATUS[0]}
+	set -e
+	[[ $rc -eq 0 ]] || die "build failed; log: $dir/build.log"
+}

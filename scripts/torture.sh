@@ -25,23 +25,8 @@ torture_source() {
 }
 
 build_torture() {
-	local which=$1 src dir rc
-	src=$(torture_source "$which")
-	dir=$BUILD_ROOT/torture-$which
-	mkdir -p "$dir"
-	step "configuring locktorture kernel ($which) in ${dir#"$ROOT"/}"
-	(cd "$src" && python3 tools/testing/kunit/kunit.py config --arch=x86_64 \
-		--build_dir="$dir" --kunitconfig="$TORTURE_FRAGMENT" \
-		--kunitconfig="$ROOT/configs/smp.kunitconfig" \
-		--make_options "CC=$KCC") >"$dir/config.log" 2>&1 ||
-		die "configuring failed; log: $dir/config.log"
-	step "building locktorture kernel ($which)"
-	set +e
-	make -C "$src" ARCH=x86_64 O="$dir" -j"$JOBS" CC="$KCC" bzImage 2>&1 |
-		tee "$dir/build.log" | build_progress
-	rc=${PIPESTATUS[0]}
-	set -e
-	[[ $rc -eq 0 ]] || die "build failed; log: $dir/build.log"
+	build_other_tree "$(torture_source "$1")" "$BUILD_ROOT/torture-$1" \
+		x86_64 bzImage "$TORTURE_FRAGMENT" "$ROOT/configs/smp.kunitconfig"
 }
 
 # torture_run base|patched SECONDS LOG - one bounded locktorture boot.
