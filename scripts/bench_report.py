@@ -55,10 +55,15 @@ def collect(runs):
         if not m:
             continue
         for f in sorted(os.listdir(os.path.join(runs, name))):
-            if f.endswith('.json'):
-                fs, workload = f[:-5].split('-', 1)
-                samples[fs][workload][m.group(1)].append(
-                    one_job(os.path.join(runs, name, f)))
+            if not f.endswith('.json'):
+                continue
+            fs, workload = f[:-5].split('-', 1)
+            try:
+                job = one_job(os.path.join(runs, name, f))
+            except (ValueError, KeyError, IndexError):
+                print(f'bench: no fio result in {name}/{f}, left out')
+                continue
+            samples[fs][workload][m.group(1)].append(job)
     return samples
 
 
@@ -85,8 +90,12 @@ def build(samples):
                 continue
             base, patched = medians(by_kernel['base']), medians(by_kernel['patched'])
             ratio, met = verdict(workload, base, patched)
+            spread = {k: [min(x['iops'] for x in by_kernel[k]),
+                          max(x['iops'] for x in by_kernel[k])]
+                      for k in ('base', 'patched')}
             rows.append({'fs': fs, 'workload': workload, 'base': base,
                          'patched': patched, 'runs': len(by_kernel['base']),
+                         'iops_spread': spread,
                          'iops_ratio': patched['iops'] / base['iops'],
                          'slat_ratio': (patched['slat_us'] / base['slat_us']
                                         if base['slat_us'] else None),
@@ -99,8 +108,9 @@ def markdown(rows, args):
     out = [
         '# fio on XFS and ext4: base vs patched',
         '',
-        f'Measured {datetime.date.today()} with `./run.sh bench` ({rows[0]["runs"] if rows else 0} '
-        f'alternating runs per kernel, {args.seconds} s per workload after 1 s '
+        f'Measured {datetime.date.today()} with `./run.sh bench {rows[0]["runs"]} '
+        f'{args.seconds}` ({rows[0]["runs"]} alternating runs per kernel, '
+        f'{args.seconds} s per workload after 1 s '
         f'of ramp-up): User-Mode Linux, Linux {args.version}, '
         '`configs/bench.kunitconfig` (no lockdep, no gcov), on a '
         f'{os.cpu_count()}-core host.  base = the `workbench` tag '
@@ -109,25 +119,61 @@ def markdown(rows, args):
         '',
         'Device: memory-backed null_blk, requests completed in hardirq by an '
         f'hrtimer {args.delay_ns // 1000} µs after submission (irqmode=2).  '
-        'fio: libaio, O_DIRECT, random writes, one job.  Medians over the '
-        'runs; IOPS of the writes, submission (slat) and completion (clat) '
-        'latency as fio\'s per-run median.',
+        'fio: libaio, O_DIRECT, random writes, one job; the workloads are '
+        'in uml/bench/fio_bench (blockalign=4k turns off fio\'s random map, '
+        'so a few sub-block writes land in blocks already written).  '
+        'Medians over the runs; IOPS of the writes, submission (slat) and '
+        'completion (clat) latency as fio\'s per-run median.',
         '',
-        '| fs | workload | base IOPS | patched IOPS | ratio | base slat µs | '
-        'patched slat µs | base clat µs | patched clat µs | target | |',
-        '|---|---|---|---|---|---|---|---|---|---|---|',
+        '| fs | workload | base IOPS | patched IOPS | ratio | IOPS min-max '
+        '(base; patched) | base slat µs | patched slat µs | base clat µs | '
+        'patched clat µs | target | |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ]
     for r in rows:
         b, p = r['base'], r['patched']
         out.append(
             f'| {r["fs"]} | {r["workload"]} | {b["iops"]:.0f} | {p["iops"]:.0f} | '
-            f'{r["iops_ratio"]:.2f} | {b["slat_us"]:.1f} | {p["slat_us"]:.1f} | '
+            f'{r["iops_ratio"]:.2f} | {spread(r, "base")}; {spread(r, "patched")} | '
+            f'{b["slat_us"]:.1f} | {p["slat_us"]:.1f} | '
             f'{b["clat_us"]:.1f} | {p["clat_us"]:.1f} | {r["target"]} | '
             + (f'{r["target_met"]} ({r["target_ratio"]:.2f}x)'
                if r['target_ratio'] is not None else r['target_met']) + ' |')
-    out += ['', 'Files: results/bench.json, results/bench/<kernel>-<run>/'
+    out += ['', '## What dominates', ''] + dominance(rows, args)
+    missed = [f'{r["fs"]} {r["workload"]}' for r in rows
+              if r['target_met'] == 'MISSED']
+    out += ['', '## Targets', '',
+            ('Missed: ' + ', '.join(missed) + '.') if missed else
+            'All targets met.', '',
+            'Files: results/bench.json, results/bench/<kernel>-<run>/'
             '<fs>-<workload>.json (fio output of every run).', '']
     return '\n'.join(out)
+
+
+def spread(row, kernel):
+    lo, hi = row['iops_spread'][kernel]
+    return f'{lo:.0f}-{hi:.0f}'
+
+
+def dominance(rows, args):
+    """Say, from the numbers, whether the device or UML's CPU limits."""
+    lines = []
+    delay_us = args.delay_ns / 1000
+    for r in rows:
+        if r['workload'] != 'aligned_qd1':
+            continue
+        qd32 = next((x for x in rows if x['fs'] == r['fs'] and
+                     x['workload'] == 'aligned_qd32'), None)
+        clat = r['base']['clat_us']
+        lines.append(
+            f'- {r["fs"]}: at QD 1 the device\'s {delay_us:.0f} µs are '
+            f'{100 * delay_us / clat:.0f}% of the median completion latency '
+            f'({clat:.0f} µs): the device dominates.' +
+            (f'  At QD 32, base IOPS are {qd32["base"]["iops"] / r["base"]["iops"]:.2f}x '
+             'those at QD 1: UML runs all I/O on one host CPU, which is the '
+             'limit there, so the QD 32 rows compare CPU cost per I/O rather '
+             'than how much I/O overlaps.' if qd32 else ''))
+    return lines
 
 
 def main():
