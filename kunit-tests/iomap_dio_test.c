@@ -19,8 +19,10 @@
 #include <linux/fs.h>
 #include <linux/iomap.h>
 #include <linux/lockdep.h>
+#include <linux/pagemap.h>
 #include <linux/rwsem.h>
 #include <linux/string.h>
+#include <linux/writeback.h>
 
 #include "ktest_blkdev.h"
 #include "ktest_context.h"
@@ -627,6 +629,159 @@ static void subblock_writes_to_one_block_keep_both(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, disk_is(fx, 6, 2560, BLOCK - 2560, 0));
 }
 
+/* Polls until @cond holds or WAIT_MS passes. */
+#define wait_until(cond)						\
+({									\
+	unsigned int __ms = 0;						\
+	while (!(cond) && __ms++ < WAIT_MS)				\
+		msleep(1);						\
+	(cond);								\
+})
+
+/*
+ * The 2019 corruption (XFS 2032a8a27b5c, ext4 57a0da28ced8): a sub-block
+ * write into a hole zeroes the rest of its block with bios of its own.  An
+ * aligned write of that block issued once the sub-block write has returned
+ * must not land before that zeroing, or the zeroes replace its data.  The
+ * device lands writes in the order the case picks, the worst one: the
+ * aligned write's first, if it gets to the device while the zeroing is
+ * held.  The block must read back as one of the two serial orders.
+ */
+static void aligned_write_never_lands_under_subblock_zeroing(struct kunit *test)
+{
+	struct dio_fixture *fx = test->priv;
+	struct ktest_dio_req *sub = new_req(test, 8 * BLOCK + 1024, 512, true,
+					    true, 0x71);
+	struct ktest_dio_req *aligned = new_req(test, 8 * BLOCK, BLOCK, true,
+						true, 0x72);
+	struct write_probe probe = { .req = aligned };
+	unsigned int sub_requests;
+	struct ktest_call call;
+	bool sub_first, aligned_first;
+
+	ktest_blkdev_set_completion(fx->dev, KTEST_BLK_HARDIRQ, 0);
+	ktest_blkdev_hold_unlanded(fx->dev);
+	KUNIT_ASSERT_EQ(test, submit(sub), -EIOCBQUEUED);
+	sub_requests = ktest_blkdev_held(fx->dev);
+	KUNIT_ASSERT_GE(test, sub_requests, 1);
+
+	KUNIT_ASSERT_EQ(test, ktest_call_start(&call, KTEST_CTX_TASK,
+					       write_fn, &probe, 0), 0);
+	/* The aligned write either reaches the device or waits for i_rwsem. */
+	KUNIT_ASSERT_TRUE(test,
+			  wait_until(ktest_blkdev_held(fx->dev) > sub_requests ||
+				     lock_state(fx).waiters));
+	if (ktest_blkdev_held(fx->dev) > sub_requests)
+		KUNIT_EXPECT_EQ(test,
+				ktest_blkdev_release_nth(fx->dev, sub_requests),
+				0);
+	ktest_blkdev_release(fx->dev);
+
+	expect_completed(test, sub, 512);
+	KUNIT_ASSERT_EQ(test, ktest_call_wait(&call, WAIT_MS), 0);
+	KUNIT_EXPECT_EQ(test, probe.ret, -EIOCBQUEUED);
+	expect_completed(test, aligned, BLOCK);
+	expect_lock_free(test, fx);
+
+	sub_first = disk_is(fx, 8, 0, BLOCK, 0x72);
+	aligned_first = disk_is(fx, 8, 0, 1024, 0x72) &&
+			disk_is(fx, 8, 1024, 512, 0x71) &&
+			disk_is(fx, 8, 1536, BLOCK - 1536, 0x72);
+	KUNIT_EXPECT_TRUE_MSG(test, sub_first || aligned_first,
+			      "block 8 matches no serial order: bytes 0, 1024, 2048 are %#x %#x %#x",
+			      disk_block(fx, 8)[0], disk_block(fx, 8)[1024],
+			      disk_block(fx, 8)[2048]);
+}
+
+struct buffered_probe {
+	struct ktest_diofs_file *f;
+	unsigned int dirtied;		/* pages dirtied under i_rwsem */
+	unsigned int lock_busy;		/* i_rwsem was not free */
+};
+
+/*
+ * What a buffered write that gets i_rwsem the moment the direct write's
+ * completion lets go of it does: dirty the page cache over the range.
+ */
+static void buffered_write_after_release(void *arg, struct kiocb *iocb,
+					 ssize_t size)
+{
+	struct buffered_probe *p = arg;
+	struct ktest_diofs_file *f = p->f;
+	struct address_space *mapping = f->inode->i_mapping;
+	struct folio *folio;
+
+	if (!size)
+		return;
+	if (!inode_trylock(f->inode)) {
+		p->lock_busy++;
+		return;
+	}
+	folio = filemap_grab_folio(mapping, iocb->ki_pos >> PAGE_SHIFT);
+	if (!IS_ERR(folio)) {
+		folio_mark_uptodate(folio);
+		filemap_dirty_folio(mapping, folio);
+		folio_unlock(folio);
+		folio_put(folio);
+		p->dirtied++;
+	}
+	inode_unlock(f->inode);
+}
+
+/*
+ * The direct write's page cache invalidation runs before i_rwsem is let
+ * go: a buffered writer that dirties the range as soon as it gets the lock
+ * must not make the invalidation fail ("Page cache invalidation failure",
+ * with -EIO recorded for the next fsync()).  ext4 used to order buffered
+ * writes after the whole completion with inode_dio_wait().
+ */
+static void write_invalidates_before_release(struct kunit *test, bool async)
+{
+	struct dio_fixture *fx = test->priv;
+	struct address_space *mapping = fx->f->inode->i_mapping;
+	struct ktest_dio_req *req = new_req(test, 9 * BLOCK, BLOCK, true,
+					    async, 0x5e);
+	errseq_t since = errseq_sample(&mapping->wb_err);
+	struct buffered_probe probe = { .f = fx->f };
+	ssize_t ret;
+
+	prefill(fx, 9, 1, 0);
+	ktest_blkdev_set_completion(fx->dev, KTEST_BLK_HARDIRQ, 0);
+	fx->f->after_release_arg = &probe;
+	fx->f->after_release = buffered_write_after_release;
+
+	if (async)
+		ktest_blkdev_hold(fx->dev);
+	ret = submit(req);
+	if (async) {
+		KUNIT_EXPECT_EQ(test, ret, -EIOCBQUEUED);
+		ktest_blkdev_release(fx->dev);
+		expect_completed(test, req, BLOCK);
+	} else {
+		KUNIT_EXPECT_EQ(test, ret, BLOCK);
+	}
+	fx->f->after_release = NULL;
+
+	KUNIT_EXPECT_EQ(test, probe.lock_busy, 0);
+	KUNIT_EXPECT_EQ(test, probe.dirtied, 1);
+	KUNIT_EXPECT_EQ(test, errseq_check(&mapping->wb_err, since), 0);
+	expect_lock_free(test, fx);
+
+	inode_lock(fx->f->inode);
+	truncate_inode_pages(mapping, 0);
+	inode_unlock(fx->f->inode);
+}
+
+static void async_write_invalidates_before_release(struct kunit *test)
+{
+	write_invalidates_before_release(test, true);
+}
+
+static void sync_write_invalidates_before_release(struct kunit *test)
+{
+	write_invalidates_before_release(test, false);
+}
+
 /*
  * io_uring's IOCB_DIO_CALLER_COMP: ki_complete() comes from the device's
  * hardirq but defers the real completion, and the lock stays held until
@@ -678,6 +833,9 @@ static struct kunit_case iomap_dio_cases[] = {
 	KUNIT_CASE(exclusive_locker_waits_for_io_in_flight),
 	KUNIT_CASE(subblock_write_returns_before_completion),
 	KUNIT_CASE(subblock_writes_to_one_block_keep_both),
+	KUNIT_CASE(aligned_write_never_lands_under_subblock_zeroing),
+	KUNIT_CASE(async_write_invalidates_before_release),
+	KUNIT_CASE(sync_write_invalidates_before_release),
 	KUNIT_CASE(caller_completion_releases_in_issuing_task),
 	{}
 };

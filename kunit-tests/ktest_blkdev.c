@@ -53,6 +53,7 @@ struct ktest_blkdev {
 	enum ktest_blk_completion how;
 	u64 delay_ns;
 	bool holding;
+	bool land_at_release;		/* held writes reach data on release */
 	struct list_head held;		/* of struct ktest_blkdev_cmd */
 	unsigned int nr_held;
 	unsigned int fail_next;
@@ -70,6 +71,7 @@ struct ktest_blkdev_cmd {
 	struct work_struct work;
 	struct work_struct bh_work;
 	struct list_head held_node;
+	bool unlanded;			/* a held write not yet copied */
 };
 
 static const char * const completion_names[KTEST_BLK_NR_COMPLETIONS] = {
@@ -214,6 +216,15 @@ static blk_status_t ktest_blkdev_transfer(struct ktest_blkdev *dev,
 	return BLK_STS_OK;
 }
 
+/* A write held with its data back reaches the backing store now. */
+static void ktest_blkdev_land(struct ktest_blkdev_cmd *cmd)
+{
+	if (!cmd->unlanded)
+		return;
+	cmd->unlanded = false;
+	cmd->status = ktest_blkdev_transfer(cmd->dev, blk_mq_rq_from_pdu(cmd));
+}
+
 static blk_status_t ktest_blkdev_queue_rq(struct blk_mq_hw_ctx *hctx,
 					  const struct blk_mq_queue_data *bd)
 {
@@ -237,6 +248,8 @@ static blk_status_t ktest_blkdev_queue_rq(struct blk_mq_hw_ctx *hctx,
 		dev->fail_next--;
 		fail = true;
 	}
+	cmd->unlanded = dev->holding && dev->land_at_release && !fail &&
+			req_op(rq) == REQ_OP_WRITE;
 	spin_unlock_irqrestore(&dev->lock, flags);
 
 	/* Only reads and writes get here: the queue advertises nothing else. */
@@ -244,7 +257,7 @@ static blk_status_t ktest_blkdev_queue_rq(struct blk_mq_hw_ctx *hctx,
 		cmd->status = BLK_STS_IOERR;
 	else if (req_op(rq) != REQ_OP_READ && req_op(rq) != REQ_OP_WRITE)
 		cmd->status = BLK_STS_NOTSUPP;
-	else
+	else if (!cmd->unlanded)
 		cmd->status = ktest_blkdev_transfer(dev, rq);
 
 	/* Decide under the lock, so that a concurrent release sees us. */
@@ -259,6 +272,8 @@ static blk_status_t ktest_blkdev_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 	spin_unlock_irqrestore(&dev->lock, flags);
 
+	/* Released between the two looks: land it now. */
+	ktest_blkdev_land(cmd);
 	ktest_blkdev_finish(cmd, how, delay_ns);
 	return BLK_STS_OK;
 }
@@ -497,7 +512,8 @@ void ktest_blkdev_set_completion(struct ktest_blkdev *dev,
  * ktest_blkdev_hold() - Accept requests from now on but do not end them.
  * @dev: the device.
  *
- * Held requests have their data copied already.  At most
+ * Held requests have their data copied already (but see
+ * ktest_blkdev_hold_unlanded()).  At most
  * %KTEST_BLKDEV_QUEUE_DEPTH requests can be held; submitters of more
  * wait for a tag.
  */
@@ -530,6 +546,7 @@ unsigned int ktest_blkdev_release(struct ktest_blkdev *dev)
 
 	spin_lock_irqsave(&dev->lock, flags);
 	dev->holding = false;
+	dev->land_at_release = false;
 	list_splice_init(&dev->held, &held);
 	nr = dev->nr_held;
 	dev->nr_held = 0;
@@ -540,9 +557,64 @@ unsigned int ktest_blkdev_release(struct ktest_blkdev *dev)
 	list_for_each_entry_safe(cmd, next, &held, held_node) {
 		/* The request may be reused as soon as it is ended. */
 		list_del_init(&cmd->held_node);
+		ktest_blkdev_land(cmd);
 		ktest_blkdev_finish(cmd, how, delay_ns);
 	}
 	return nr;
+}
+
+/**
+ * ktest_blkdev_hold_unlanded() - Hold requests, and writes' data with them.
+ * @dev: the device.
+ *
+ * As ktest_blkdev_hold(), but a held write reaches the backing store only
+ * when it is released: held writes land in the order the case releases
+ * them, as on a device that reorders the writes in its queue.
+ */
+void ktest_blkdev_hold_unlanded(struct ktest_blkdev *dev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dev->lock, flags);
+	dev->holding = true;
+	dev->land_at_release = true;
+	spin_unlock_irqrestore(&dev->lock, flags);
+}
+
+/**
+ * ktest_blkdev_release_nth() - Land and end one held request, keep holding.
+ * @dev: the device.
+ * @n: which, counted from 0 in the order the held requests were started.
+ *
+ * Return: 0, or -ENOENT if fewer than @n + 1 requests are held.
+ */
+int ktest_blkdev_release_nth(struct ktest_blkdev *dev, unsigned int n)
+{
+	struct ktest_blkdev_cmd *cmd, *found = NULL;
+	enum ktest_blk_completion how;
+	unsigned long flags;
+	u64 delay_ns;
+
+	spin_lock_irqsave(&dev->lock, flags);
+	list_for_each_entry(cmd, &dev->held, held_node) {
+		if (!n--) {
+			found = cmd;
+			break;
+		}
+	}
+	if (found) {
+		list_del_init(&found->held_node);
+		dev->nr_held--;
+	}
+	how = dev->how;
+	delay_ns = dev->delay_ns;
+	spin_unlock_irqrestore(&dev->lock, flags);
+
+	if (!found)
+		return -ENOENT;
+	ktest_blkdev_land(found);
+	ktest_blkdev_finish(found, how, delay_ns);
+	return 0;
 }
 
 /**

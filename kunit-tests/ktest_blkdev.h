@@ -6,7 +6,9 @@
  * Bios submitted to ktest_blkdev_bdev() reach ->queue_rq(), which copies
  * the data at once and then ends the request inline, in the block softirq
  * path, in a hard hrtimer callback or in a work item.  A test can also
- * hold requests back and release them later, fail the next few requests,
+ * hold requests back and release them later, all at once or one by one in
+ * an order it picks (with the data of held writes landing only then, if it
+ * asks), fail the next few requests,
  * and read what the device saw.  The device lives until the end of the
  * case that created it.
  */
@@ -60,7 +62,9 @@ void ktest_blkdev_set_completion(struct ktest_blkdev *dev,
 				 enum ktest_blk_completion how, u64 delay_ns);
 
 void ktest_blkdev_hold(struct ktest_blkdev *dev);
+void ktest_blkdev_hold_unlanded(struct ktest_blkdev *dev);
 unsigned int ktest_blkdev_release(struct ktest_blkdev *dev);
+int ktest_blkdev_release_nth(struct ktest_blkdev *dev, unsigned int n);
 unsigned int ktest_blkdev_held(struct ktest_blkdev *dev);
 void ktest_blkdev_fail_next(struct ktest_blkdev *dev, unsigned int nr);
 

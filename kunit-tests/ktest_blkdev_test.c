@@ -233,6 +233,56 @@ static void held_bio_stays_pending_until_release(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ktest_blkdev_release(dev), 0);
 }
 
+static void wait_async(struct kunit *test, struct async_bio *ab)
+{
+	unsigned long left;
+
+	left = wait_for_completion_timeout(&ab->done,
+					   msecs_to_jiffies(TEST_TIMEOUT_MS));
+	KUNIT_ASSERT_GT(test, left, 0);
+	KUNIT_EXPECT_EQ(test, blk_status_to_errno(ab->status), 0);
+}
+
+/*
+ * Held unlanded, two writes to one sector reach the backing store in the
+ * order the case releases them, not the order they were issued in.
+ */
+static void held_writes_land_in_the_order_released(struct kunit *test)
+{
+	const enum ktest_blk_completion *how = test->param_value;
+	struct async_bio *first = kunit_kzalloc(test, sizeof(*first), GFP_KERNEL);
+	struct async_bio *second = kunit_kzalloc(test, sizeof(*second),
+						 GFP_KERNEL);
+	struct page *a = alloc_test_page(test, 0xa1);
+	struct page *b = alloc_test_page(test, 0xb2);
+	u8 *data;
+	struct ktest_blkdev *dev;
+
+	KUNIT_ASSERT_NOT_NULL(test, first);
+	KUNIT_ASSERT_NOT_NULL(test, second);
+	dev = create_dev(test, *how, 0);
+	data = ktest_blkdev_data(dev, TEST_SECTOR);
+
+	ktest_blkdev_hold_unlanded(dev);
+	submit_async_write(dev, first, a);
+	submit_async_write(dev, second, b);
+	KUNIT_ASSERT_EQ(test, ktest_blkdev_held(dev), 2);
+	KUNIT_EXPECT_TRUE(test, bytes_are(data, 0, PAGE_SIZE));
+
+	KUNIT_ASSERT_EQ(test, ktest_blkdev_release_nth(dev, 1), 0);
+	wait_async(test, second);
+	KUNIT_EXPECT_FALSE(test, completion_done(&first->done));
+	KUNIT_EXPECT_TRUE(test, bytes_are(data, 0xb2, PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, ktest_blkdev_held(dev), 1);
+	KUNIT_EXPECT_EQ(test, ktest_blkdev_release_nth(dev, 1), -ENOENT);
+
+	KUNIT_ASSERT_EQ(test, ktest_blkdev_release_nth(dev, 0), 0);
+	wait_async(test, first);
+	KUNIT_EXPECT_TRUE(test, bytes_are(data, 0xa1, PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, ktest_blkdev_held(dev), 0);
+	KUNIT_EXPECT_EQ(test, ktest_blkdev_wait_idle(dev, TEST_TIMEOUT_MS), 0);
+}
+
 /* Destroying the device ends a request still held, none is lost. */
 static void destroy_ends_a_request_still_held(struct kunit *test)
 {
@@ -370,6 +420,8 @@ static struct kunit_case ktest_blkdev_cases[] = {
 	KUNIT_CASE_PARAM(each_mode_completes_in_the_context_it_names,
 			 mode_gen_params),
 	KUNIT_CASE_PARAM(held_bio_stays_pending_until_release,
+			 mode_gen_params),
+	KUNIT_CASE_PARAM(held_writes_land_in_the_order_released,
 			 mode_gen_params),
 	KUNIT_CASE(destroy_ends_a_request_still_held),
 	KUNIT_CASE(inline_request_under_a_plug_ends_at_finish_plug),

@@ -115,6 +115,14 @@ static void diofs_handoff_exclusive(struct kiocb *iocb)
 	inode_handoff_exclusive(file_inode(iocb->ki_filp));
 }
 
+static void diofs_after_release(struct kiocb *iocb, ssize_t size)
+{
+	struct ktest_diofs_file *f = diofs_file(file_inode(iocb->ki_filp));
+
+	if (f->after_release)
+		f->after_release(f->after_release_arg, iocb, size);
+}
+
 static void diofs_sample_end_io(struct ktest_diofs_end_io *e,
 				struct inode *inode, ssize_t size, int error)
 {
@@ -139,6 +147,7 @@ static int diofs_end_io(struct kiocb *iocb, ssize_t size, int error,
 	if (!error && size && (flags & IOMAP_DIO_UNWRITTEN))
 		diofs_convert(diofs_file(inode), iocb->ki_pos, size);
 	inode_handoff_unlock(inode);
+	diofs_after_release(iocb, size);
 	return error;
 }
 

@@ -45,6 +45,13 @@ struct ktest_diofs_file {
 	int fail_block;				/* ->iomap_begin fails here, */
 	int fail_error;				/* with this error (-1: never) */
 	unsigned int exclusive_writes;		/* writes that took i_rwsem excl */
+	/*
+	 * Called by the completion right after it released i_rwsem, in its
+	 * context, with the size ->end_io saw: what another task that gets
+	 * the lock at that moment could do.
+	 */
+	void (*after_release)(void *arg, struct kiocb *iocb, ssize_t size);
+	void *after_release_arg;
 };
 
 /* What ->end_io saw of one request, sampled after it claimed i_rwsem. */

@@ -27,6 +27,8 @@
 static const char * const report_headers[] = {
 	"WARNING:", "BUG:", "kernel BUG at", "UBSAN:", "Oops", "Kernel panic",
 	"INFO: task",
+	/* dio_warn_stale_pagecache(): a later fsync() fails with -EIO */
+	"Page cache invalidation failure",
 };
 
 static atomic_long_t reports_unexpected = ATOMIC_LONG_INIT(0);

@@ -107,7 +107,8 @@ REPORT = re.compile(
     r'WARNING:|BUG:|kernel BUG at|inconsistent lock state|'
     r'possible circular locking|possible recursive locking|DEBUG_RWSEMS|'
     r'KASAN|UBSAN:|kmemleak|Kernel panic|Oops|general protection fault|'
-    r'lock held when returning|INFO: task .* blocked')
+    r'lock held when returning|INFO: task .* blocked|'
+    r'Page cache invalidation failure')
 EXPECT_BEGIN = 'ktest: expected report begin'
 EXPECT_END = 'ktest: expected report end'
 
