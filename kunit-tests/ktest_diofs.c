@@ -144,21 +144,47 @@ static int diofs_end_io(struct kiocb *iocb, ssize_t size, int error,
 
 	inode_handoff_claim(inode);
 	diofs_sample_end_io(&req->end_io, inode, size, error);
+	req->end_io_size = size;
 	if (!error && size && (flags & IOMAP_DIO_UNWRITTEN))
 		diofs_convert(diofs_file(inode), iocb->ki_pos, size);
-	inode_handoff_unlock(inode);
-	diofs_after_release(iocb, size);
 	return error;
+}
+
+static void diofs_release(struct kiocb *iocb)
+{
+	struct ktest_dio_req *req = container_of(iocb, struct ktest_dio_req,
+						 iocb);
+
+	req->releases++;
+	inode_handoff_unlock(file_inode(iocb->ki_filp));
+	diofs_after_release(iocb, req->end_io_size);
+}
+
+/* A sub-block write that may zero: it is over once it lets go. */
+static void diofs_zeroing_release(struct kiocb *iocb)
+{
+	struct ktest_diofs_file *f = diofs_file(file_inode(iocb->ki_filp));
+
+	iomap_dio_zeroing_end(&f->zeroing);
+	diofs_release(iocb);
 }
 
 static const struct iomap_dio_ops diofs_shared_ops = {
 	.handoff = diofs_handoff_shared,
 	.end_io = diofs_end_io,
+	.release = diofs_release,
 };
 
 static const struct iomap_dio_ops diofs_exclusive_ops = {
 	.handoff = diofs_handoff_exclusive,
 	.end_io = diofs_end_io,
+	.release = diofs_release,
+};
+
+static const struct iomap_dio_ops diofs_zeroing_ops = {
+	.handoff = diofs_handoff_exclusive,
+	.end_io = diofs_end_io,
+	.release = diofs_zeroing_release,
 };
 
 /* ------------------------------------------------------ read and write */
@@ -185,7 +211,7 @@ static ssize_t diofs_dio(struct ktest_dio_req *req,
  * ktest_diofs_read() - the filesystem's direct read path
  * @req: the request
  *
- * Return: what iomap_dio_rw() returned; i_rwsem is released by ->end_io.
+ * Return: what iomap_dio_rw() returned; i_rwsem is released by ->release.
  */
 ssize_t ktest_diofs_read(struct ktest_dio_req *req)
 {
@@ -196,6 +222,38 @@ ssize_t ktest_diofs_read(struct ktest_dio_req *req)
 	return diofs_dio(req, &diofs_shared_ops, 0);
 }
 
+static void diofs_count_exclusive(struct ktest_diofs_file *f)
+{
+	spin_lock(&f->lock);
+	f->exclusive_writes++;
+	spin_unlock(&f->lock);
+}
+
+/* Under the shared lock: does the write overlap zeroing in flight? */
+static bool diofs_must_wait_for_zeroing(struct ktest_dio_req *req)
+{
+	struct ktest_diofs_file *f = diofs_file(file_inode(req->iocb.ki_filp));
+
+	return iomap_dio_zeroing_overlaps(&f->zeroing, req->iocb.ki_pos,
+					  req->len);
+}
+
+/*
+ * A sub-block write that needs zeroing, under the exclusive lock: none is in
+ * flight, so it records its blocks for the writes that follow it.
+ */
+static ssize_t diofs_write_zeroing(struct ktest_dio_req *req)
+{
+	struct kiocb *iocb = &req->iocb;
+	struct ktest_diofs_file *f = diofs_file(file_inode(iocb->ki_filp));
+
+	inode_lock(f->inode);
+	diofs_count_exclusive(f);
+	iomap_dio_zeroing_begin(&f->zeroing, iocb->ki_pos, req->len,
+				KTEST_DIOFS_BLOCK_SIZE);
+	return diofs_dio(req, &diofs_zeroing_ops, 0);
+}
+
 /**
  * ktest_diofs_write() - the filesystem's direct write path
  * @req: the request
@@ -203,15 +261,17 @@ ssize_t ktest_diofs_read(struct ktest_dio_req *req)
  * Block aligned writes run under the shared lock.  Sub-block writes try
  * the shared lock with IOMAP_DIO_OVERWRITE_ONLY first and, when that needs
  * zeroing or allocation, take i_rwsem exclusively: ->handoff downgrades it,
- * and nothing waits for other I/O in flight, the lock does.
+ * and nothing waits for other I/O in flight, the lock does.  A write that
+ * overlaps the blocks of a sub-block write whose zeroing is in flight takes
+ * i_rwsem exclusively too, which waits for it.
  *
- * Return: what iomap_dio_rw() returned; i_rwsem is released by ->end_io.
+ * Return: what iomap_dio_rw() returned; i_rwsem is released by ->release.
  */
 ssize_t ktest_diofs_write(struct ktest_dio_req *req)
 {
 	struct kiocb *iocb = &req->iocb;
 	struct inode *inode = file_inode(iocb->ki_filp);
-	struct ktest_diofs_file *f = diofs_file(inode);
+	bool aligned = !((iocb->ki_pos | req->len) & DIOFS_BLOCK_MASK);
 	ssize_t ret;
 
 	if (iocb->ki_pos + req->len > i_size_read(inode))
@@ -219,18 +279,23 @@ ssize_t ktest_diofs_write(struct ktest_dio_req *req)
 	ret = diofs_lock_shared(iocb);
 	if (ret)
 		return ret;
-	if (!((iocb->ki_pos | req->len) & DIOFS_BLOCK_MASK))
+	if (diofs_must_wait_for_zeroing(req)) {
+		inode_unlock_shared(inode);
+		if (iocb->ki_flags & IOCB_NOWAIT)
+			return -EAGAIN;
+		if (!aligned)
+			return diofs_write_zeroing(req);
+		inode_lock(inode);
+		diofs_count_exclusive(diofs_file(inode));
+		return diofs_dio(req, &diofs_exclusive_ops, 0);
+	}
+	if (aligned)
 		return diofs_dio(req, &diofs_shared_ops, 0);
 
 	ret = diofs_dio(req, &diofs_shared_ops, IOMAP_DIO_OVERWRITE_ONLY);
 	if (ret != -EAGAIN || (iocb->ki_flags & IOCB_NOWAIT))
 		return ret;
-
-	inode_lock(inode);
-	spin_lock(&f->lock);
-	f->exclusive_writes++;
-	spin_unlock(&f->lock);
-	return diofs_dio(req, &diofs_exclusive_ops, 0);
+	return diofs_write_zeroing(req);
 }
 
 /**

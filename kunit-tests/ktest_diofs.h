@@ -9,7 +9,8 @@
  * way XFS does, with the VFS hand-off helpers and no inode_dio_wait():
  * reads and aligned writes shared, sub-block writes shared with
  * IOMAP_DIO_OVERWRITE_ONLY first and exclusive (downgraded at hand-off)
- * when that is refused.
+ * when that is refused, and any write that overlaps a sub-block write whose
+ * zeroing is in flight exclusive.
  */
 #ifndef _KTEST_DIOFS_H
 #define _KTEST_DIOFS_H
@@ -18,6 +19,7 @@
 #include <linux/bvec.h>
 #include <linux/completion.h>
 #include <linux/fs.h>
+#include <linux/iomap.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/uio.h>
@@ -45,6 +47,7 @@ struct ktest_diofs_file {
 	int fail_block;				/* ->iomap_begin fails here, */
 	int fail_error;				/* with this error (-1: never) */
 	unsigned int exclusive_writes;		/* writes that took i_rwsem excl */
+	struct iomap_dio_zeroing zeroing;	/* set under exclusive i_rwsem */
 	/*
 	 * Called by the completion right after it released i_rwsem, in its
 	 * context, with the size ->end_io saw: what another task that gets
@@ -80,8 +83,10 @@ struct ktest_dio_req {
 	enum ktest_context completed_in;
 	bool deferred;			/* IOCB_DIO_CALLER_COMP: ->dio_complete */
 	struct completion done;
-	/* ->end_io */
+	/* ->end_io and ->release */
 	struct ktest_diofs_end_io end_io;
+	ssize_t end_io_size;
+	unsigned int releases;
 };
 
 struct ktest_diofs_file *ktest_diofs_create(struct kunit *test,
