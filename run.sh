@@ -449,7 +449,7 @@ checkpatch_all() {
 		echo "checkpatch: kunit-tests/" >&2
 		failed=1
 	fi
-	if ! checkpatch -f --ignore FILE_PATH_CHANGES "$ROOT"/uml/tools/*.c; then
+	if ! checkpatch -f --ignore FILE_PATH_CHANGES "$ROOT"/uml/tools/*.[ch]; then
 		echo "checkpatch: uml/tools/" >&2
 		failed=1
 	fi

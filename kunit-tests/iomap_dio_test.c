@@ -633,14 +633,26 @@ static void subblock_writes_to_one_block_keep_both(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, disk_is(fx, 6, 2560, BLOCK - 2560, 0));
 }
 
-/* Polls until @cond holds or WAIT_MS passes. */
-#define wait_until(cond)						\
-({									\
-	unsigned int __ms = 0;						\
-	while (!(cond) && __ms++ < WAIT_MS)				\
-		msleep(1);						\
-	(cond);								\
-})
+/* Past the sub-block write's requests: reached the device, or blocked. */
+static bool aligned_write_issued_or_waiting(struct dio_fixture *fx,
+					    unsigned int sub_requests)
+{
+	return ktest_blkdev_held(fx->dev) > sub_requests ||
+	       lock_state(fx).waiters;
+}
+
+static bool wait_for_aligned_write(struct dio_fixture *fx,
+				   unsigned int sub_requests)
+{
+	unsigned int ms;
+
+	for (ms = 0; ms < WAIT_MS; ms++) {
+		if (aligned_write_issued_or_waiting(fx, sub_requests))
+			return true;
+		usleep_range(1000, 2000);
+	}
+	return aligned_write_issued_or_waiting(fx, sub_requests);
+}
 
 /*
  * The 2019 corruption (XFS 2032a8a27b5c, ext4 57a0da28ced8): a sub-block
@@ -672,9 +684,7 @@ static void aligned_write_never_lands_under_subblock_zeroing(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ktest_call_start(&call, KTEST_CTX_TASK,
 					       write_fn, &probe, 0), 0);
 	/* The aligned write either reaches the device or waits for i_rwsem. */
-	KUNIT_ASSERT_TRUE(test,
-			  wait_until(ktest_blkdev_held(fx->dev) > sub_requests ||
-				     lock_state(fx).waiters));
+	KUNIT_ASSERT_TRUE(test, wait_for_aligned_write(fx, sub_requests));
 	if (ktest_blkdev_held(fx->dev) > sub_requests)
 		KUNIT_EXPECT_EQ(test,
 				ktest_blkdev_release_nth(fx->dev, sub_requests),

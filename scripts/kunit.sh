@@ -75,7 +75,7 @@ build_uml_tools() {
 	for src in "$ROOT"/uml/tools/*.c; do
 		[[ -f $src ]] || continue
 		bin=$UML_TOOLS/$(basename "$src" .c)
-		[[ $bin -nt $src ]] && continue
+		[[ $bin -nt $src && $bin -nt $ROOT/uml/tools/tool.h ]] && continue
 		gcc -Wall -Wextra -Werror -O2 -o "$bin" "$src" ||
 			die "cannot build ${src#"$ROOT"/}"
 	done
@@ -87,8 +87,9 @@ build_uml_tools() {
 NULL_BLK_ARGS=(null_blk.nr_devices=2 null_blk.memory_backed=1 null_blk.gb=1
 	null_blk.irqmode=2 null_blk.completion_nsec=20000)
 # A task stuck for 20 s (a leaked or never released lock) panics the boot,
-# which ends UML at once instead of at BOOT_TIMEOUT.
-HUNG_TASK_ARGS=(hung_task_timeout_secs=20 hung_task_panic=1)
+# which ends UML at once instead of at BOOT_TIMEOUT.  The timeout is only a
+# sysctl: as a bare parameter it went to init and the default 120 s stayed.
+HUNG_TASK_ARGS=(sysctl.kernel.hung_task_timeout_secs=20 hung_task_panic=1)
 # More arguments for the plans' boots (ktest_soak=SECONDS for ./run.sh soak).
 PLAN_ARGS=()
 

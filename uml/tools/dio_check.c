@@ -36,6 +36,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define BLK	4096
 #define SUB	512
 #define MAX_IO	16
@@ -44,18 +46,7 @@
 
 static const char *dir;
 static aio_context_t ctx;
-static char why[256];
 static int failures;
-
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static void *buf(size_t len, int byte)
 {
@@ -135,9 +126,9 @@ static int aio_rw(int op, int fd, void *p, size_t len, off_t off)
 }
 
 /*
- * A minimal io_uring: one ring, raw system calls.  io_uring issues direct
- * writes with IOCB_DIO_CALLER_COMP, so overwrites complete in the issuing
- * task's task_work, and first tries every request with IOCB_NOWAIT.
+ * A minimal io_uring: one ring, raw system calls.  io_uring first tries
+ * every request with IOCB_NOWAIT.  (It stopped setting IOCB_DIO_CALLER_COMP
+ * in 6.6, and iomap refuses it for I/O that holds i_rwsem anyway.)
  */
 static struct {
 	int fd;

@@ -47,6 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define BLK		4096
 #define SUB		512
 #define FILE_SIZE	(1024 * 1024)
@@ -62,26 +64,7 @@
 
 static const char *dir, *cgroup, *cur;
 static unsigned int dev_major, dev_minor;
-static char why[512];
 static int failures;
-
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static double msf(int64_t ns)
 {
@@ -248,20 +231,6 @@ static void child_fail(int wfd, struct report *r, const char *fmt, ...)
 	_exit(1);
 }
 
-static int join_cgroup(void)
-{
-	char path[512], pid[32];
-	int fd, n, ok;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ok = write(fd, pid, n) == n;
-	return close(fd) || !ok ? -1 : 0;
-}
-
 /* The child: the sub-block write, throttled if @throttle. */
 static void subblock_writer(int fd, const struct layout *l, int throttle,
 			    int wfd)
@@ -276,7 +245,7 @@ static void subblock_writer(int fd, const struct layout *l, int throttle,
 
 	if (!p)
 		child_fail(wfd, &r, "out of memory");
-	if (throttle && join_cgroup())
+	if (throttle && join_cgroup(cgroup))
 		child_fail(wfd, &r, "joining %s: %s", cgroup, strerror(errno));
 	if (syscall(SYS_io_setup, 1, &ctx))
 		child_fail(wfd, &r, "io_setup: %s", strerror(errno));

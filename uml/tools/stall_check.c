@@ -56,6 +56,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define BLK		4096
 #define FILE_LEN	(16 * BLK)	/* each test file, written by O_DIRECT */
 #define IO_LEN		(4 * BLK)	/* one bio: polled I/O must be one bio */
@@ -70,36 +72,6 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *dir, *dev, *cgroup;
-static char why[256];
-
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(double ms)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)(ms / 1e3),
-		.tv_nsec = (long)((ms - (time_t)(ms / 1e3) * 1e3) * 1e6),
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
 
 static char *path_of(const char *name)
 {
@@ -898,8 +870,6 @@ static int group_of(const char *name)
 /* Run case @i in a process of its own; 0 if it passed. */
 static int run_case(size_t i)
 {
-	double deadline = now_ms() + CASE_LIMIT_MS;
-	int status;
 	pid_t pid;
 
 	fflush(stdout);
@@ -911,11 +881,7 @@ static int run_case(size_t i)
 		ring.fd = -1;
 		why[0] = 0;
 		ret = cases[i].fn();
-		if (ret)
-			printf("case %s fail %s\n", cases[i].name, why);
-		else
-			printf("case %s ok\n", cases[i].name);
-		fflush(stdout);
+		print_case(cases[i].name, ret);
 		_exit(ret ? 1 : 0);
 	}
 	if (pid < 0) {
@@ -923,25 +889,7 @@ static int run_case(size_t i)
 		       strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			break;
-		if (now_ms() > deadline) {
-			printf("case %s fail no result after %.0f ms\n",
-			       cases[i].name, CASE_LIMIT_MS);
-			kill(pid, SIGKILL);
-			return -1;
-		}
-		sleep_ms(10);
-	}
-	if (WIFSIGNALED(status)) {
-		printf("case %s fail killed by signal %d\n", cases[i].name,
-		       WTERMSIG(status));
-		return -1;
-	}
-	return WEXITSTATUS(status) ? -1 : 0;
+	return wait_case(pid, cases[i].name, CASE_LIMIT_MS);
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every uml/tools program shares: the reason the current case failed,
+ * for its "case NAME fail WHY" line, and monotonic time.  Header only, as
+ * run.sh builds each tool from its own .c file.
+ */
+#ifndef UML_TOOLS_TOOL_H
+#define UML_TOOLS_TOOL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char why[512];
+
+/* Records why the case failed; returns -1 for "return fail(...)". */
+static inline int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static inline int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline double now_ms(void)
+{
+	return now_ns() / 1e6;
+}
+
+/* Sleeps @ms milliseconds, signals or not. */
+static inline void sleep_ms(double ms)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ms / 1e3),
+		.tv_nsec = (long)((ms - (time_t)(ms / 1e3) * 1e3) * 1e6),
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Moves this process into the cgroup v2 directory @cgroup; 0 on success. */
+static inline int join_cgroup(const char *cgroup)
+{
+	char path[512], pid[32];
+	int fd, n, ok;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, pid, n) == n;
+	return close(fd) || !ok ? -1 : 0;
+}
+
+/* The case's result line, from its return value and why. */
+static inline void print_case(const char *name, int ret)
+{
+	if (ret)
+		printf("case %s fail %s\n", name, why);
+	else
+		printf("case %s ok\n", name);
+	fflush(stdout);
+}
+
+/*
+ * Waits for the process @pid that runs case @name; after @limit_ms it is
+ * killed and the case fails.  Returns 0 if it passed.
+ */
+static inline int wait_case(pid_t pid, const char *name, double limit_ms)
+{
+	double deadline = now_ms() + limit_ms;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			break;
+		if (now_ms() > deadline) {
+			printf("case %s fail no result after %.0f ms\n", name,
+			       limit_ms);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		sleep_ms(10);
+	}
+	if (WIFSIGNALED(status)) {
+		printf("case %s fail killed by signal %d\n", name,
+		       WTERMSIG(status));
+		return -1;
+	}
+	return WEXITSTATUS(status) ? -1 : 0;
+}
+
+#endif /* UML_TOOLS_TOOL_H */
