@@ -468,6 +468,111 @@ static int control_unthrottled(void)
 	return overlap(&hole, 0);
 }
 
+/*
+ * An O_APPEND write of a whole block from a file offset of 0, into a file
+ * whose EOF is not block aligned: generic_write_checks() moves it to EOF,
+ * so it is a sub-block write after all, and iomap zeroes the rest of the
+ * new block past its end.  Throttled, it must still be ordered against an
+ * aligned write of both blocks (which starts below EOF, so may run shared):
+ * in either serial order both blocks end up all aligned data (the append
+ * lands after it if it comes second).  ext4 runs extending writes
+ * synchronously, so there io_submit() itself waits for the append.
+ */
+static void append_writer(int wfd)
+{
+	struct timespec ts = { WAIT_MS / 1000, (WAIT_MS % 1000) * 1000000 };
+	struct report r = { .stage = 1 };
+	aio_context_t ctx = 0;
+	struct iocb cb, *cbp = &cb;
+	struct io_event ev;
+	void *p = buf(BLK, SUB_BYTE);
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/append", dir);
+	fd = open(path, O_WRONLY | O_APPEND | O_DIRECT);
+	if (!p || fd < 0)
+		child_fail(wfd, &r, "setup: %s", strerror(errno));
+	if (join_cgroup(cgroup))
+		child_fail(wfd, &r, "joining %s: %s", cgroup, strerror(errno));
+	if (syscall(SYS_io_setup, 1, &ctx))
+		child_fail(wfd, &r, "io_setup: %s", strerror(errno));
+	memset(&cb, 0, sizeof(cb));
+	cb.aio_lio_opcode = IOCB_CMD_PWRITE;
+	cb.aio_fildes = fd;
+	cb.aio_buf = (uintptr_t)p;
+	cb.aio_nbytes = BLK;
+	r.t_submit = now_ns();
+	if (syscall(SYS_io_submit, ctx, 1, &cbp) != 1)
+		child_fail(wfd, &r, "io_submit: %s", strerror(errno));
+	r.t_queued = now_ns();
+	child_send(wfd, &r);
+	r.stage = 2;
+	if (syscall(SYS_io_getevents, ctx, 1, 1, &ev, &ts) != 1)
+		child_fail(wfd, &r, "append not done after %d ms", WAIT_MS);
+	r.t_done = now_ns();
+	r.res = ev.res;
+	child_send(wfd, &r);
+	_exit(0);
+}
+
+static int append_vs_aligned(void)
+{
+	unsigned char *a = buf(2 * BLK, ALIGNED_BYTE);
+	unsigned char *back = buf(2 * BLK, 0xee);
+	struct report sub = { 0 }, done = { 0 };
+	int fd, pfd[2], status, ret;
+	long long wiops;
+	int64_t t0, t1;
+	ssize_t n = 0;
+	pid_t pid;
+
+	if (!a || !back || throttle_limit(&wiops))
+		return fail("setup: %s", a && back ? why : "out of memory");
+	usleep(SETTLE_MS * 1000);
+	fd = open_file("append");
+	if (fd < 0 || pwrite(fd, a, SUB, 0) != SUB || fsync(fd) || pipe(pfd))
+		return fail("setup: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(pfd[0]);
+		append_writer(pfd[1]);
+	}
+	close(pfd[1]);
+	ret = recv_report(pfd[0], &sub, 1);
+	if (!ret) {
+		t0 = now_ns();
+		n = pwrite(fd, a, 2 * BLK, 0);
+		t1 = now_ns();
+		ret = recv_report(pfd[0], &done, 2);
+	}
+	if (ret)
+		kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	close(pfd[0]);
+	if (!ret) {
+		printf("# %s: aligned write took %.1f ms; append reaped %.1f ms after submission\n",
+		       cur, msf(t1 - t0), msf(done.t_done - sub.t_submit));
+		if (n != 2 * BLK || done.res != BLK)
+			ret = fail("aligned write %zd, append %lld", n, done.res);
+		else if (pread(fd, back, 2 * BLK, 0) != 2 * BLK)
+			ret = fail("read-back: %s", strerror(errno));
+		else if (memcmp(back, a, 2 * BLK))
+			ret = fail("blocks 0-1 match no serial order: bytes 512, 4608 are %#x %#x",
+				   back[512], back[BLK + SUB]);
+		else if (done.t_done - sub.t_submit < 500 / wiops * 1000000)
+			ret = fail("throttle not engaged: the append completed after %.1f ms",
+				   msf(done.t_done - sub.t_submit));
+	}
+	close(fd);
+	free(a);
+	free(back);
+	return ret;
+}
+
 enum { ANY, XFS, EXT4 };
 
 static const struct {
@@ -481,6 +586,8 @@ static const struct {
 	  ANY },
 	{ "subblock_eof_tail_zeroing_vs_aligned_write", eof_tail_vs_aligned,
 	  XFS },
+	{ "append_moved_to_unaligned_eof_vs_aligned_write", append_vs_aligned,
+	  ANY },
 };
 
 static int fs_of(const char *name)
