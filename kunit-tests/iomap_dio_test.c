@@ -710,6 +710,35 @@ static void aligned_write_never_lands_under_subblock_zeroing(struct kunit *test)
 			      disk_block(fx, 8)[2048]);
 }
 
+/*
+ * A sub-block write over a written block that ends exactly at an unaligned
+ * EOF zeroes the rest of the block, past EOF: IOMAP_DIO_OVERWRITE_ONLY must
+ * refuse it, so that it is submitted exclusive and recorded like any other
+ * zeroing write.
+ */
+static void subblock_write_ending_at_eof_is_not_an_overwrite(struct kunit *test)
+{
+	struct dio_fixture *fx = test->priv;
+	struct ktest_dio_req *req = new_req(test, 9 * BLOCK + 1024, 512, true,
+					    true, 0x4e);
+
+	prefill(fx, 9, 1, 0xaa);
+	ktest_diofs_truncate(fx->f, 9 * BLOCK + 1536);
+	ktest_blkdev_set_completion(fx->dev, KTEST_BLK_HARDIRQ, 0);
+	ktest_blkdev_hold(fx->dev);
+
+	KUNIT_ASSERT_EQ(test, submit(req), -EIOCBQUEUED);
+	KUNIT_EXPECT_EQ(test, fx->f->exclusive_writes, 1);
+	KUNIT_EXPECT_TRUE(test, iomap_dio_zeroing_overlaps(&fx->f->zeroing,
+							   9 * BLOCK, BLOCK));
+	ktest_blkdev_release(fx->dev);
+	expect_completed(test, req, 512);
+	expect_lock_free(test, fx);
+	KUNIT_EXPECT_TRUE(test, disk_is(fx, 9, 0, 1024, 0xaa));
+	KUNIT_EXPECT_TRUE(test, disk_is(fx, 9, 1024, 512, 0x4e));
+	KUNIT_EXPECT_TRUE(test, disk_is(fx, 9, 1536, BLOCK - 1536, 0));
+}
+
 struct buffered_probe {
 	struct ktest_diofs_file *f;
 	unsigned int dirtied;		/* pages dirtied under i_rwsem */
@@ -881,6 +910,7 @@ static struct kunit_case iomap_dio_cases[] = {
 	KUNIT_CASE(subblock_write_returns_before_completion),
 	KUNIT_CASE(subblock_writes_to_one_block_keep_both),
 	KUNIT_CASE(aligned_write_never_lands_under_subblock_zeroing),
+	KUNIT_CASE(subblock_write_ending_at_eof_is_not_an_overwrite),
 	KUNIT_CASE(async_write_invalidates_before_release),
 	KUNIT_CASE(sync_write_invalidates_before_release),
 	KUNIT_CASE(caller_completion_is_refused_for_held_io),
