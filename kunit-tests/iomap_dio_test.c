@@ -207,8 +207,9 @@ KUNIT_ARRAY_PARAM(mode, all_modes, mode_to_desc);
 /* -------------------------------------------------------------- cases */
 
 /*
- * An async read keeps i_rwsem shared until its bios end, and ->end_io drops
- * it from bio end_io context: task, softirq, hardirq or workqueue.
+ * An async read keeps i_rwsem shared until its bios end, and ->end_io and
+ * ->release take it over and drop it from bio end_io context: task,
+ * softirq, hardirq or workqueue.
  */
 static void async_read_holds_lock_until_completion(struct kunit *test)
 {
@@ -382,7 +383,7 @@ static void device_error_reports_eio_and_releases_lock(struct kunit *test)
 
 /*
  * ->iomap_begin fails before any bio is built: the error is returned at
- * once and ->end_io still releases the lock, once, in the submitter.
+ * once and ->release still releases the lock, once, in the submitter.
  */
 static void mapping_error_before_any_bio_releases_lock_once(struct kunit *test)
 {
@@ -421,7 +422,7 @@ static void nowait_against_exclusive_holder_returns_eagain(struct kunit *test)
 
 /*
  * IOCB_NOWAIT refused by the mapping (allocation would block) after the
- * lock was taken: -EAGAIN, and ->end_io released the lock once.
+ * lock was taken: -EAGAIN, and ->release released the lock once.
  */
 static void nowait_refused_by_mapping_releases_lock_once(struct kunit *test)
 {
@@ -534,7 +535,7 @@ static void exclusive_locker_waits_for_io_in_flight(struct kunit *test)
 
 /*
  * A sub-block write into a hole needs zeroing: its shared attempt is refused
- * (->end_io releases that hold, with -EAGAIN) and it is submitted under the
+ * (->release drops that hold, ->end_io saw -EAGAIN) and it is submitted under the
  * exclusive lock.  It returns -EIOCBQUEUED before its completion with the
  * lock downgraded, and an aligned write can be submitted while it is in
  * flight.
