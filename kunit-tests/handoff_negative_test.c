@@ -26,6 +26,12 @@ static void skip_unless_lockdep_usable(struct kunit *test)
 		kunit_skip(test, "%s", why_not);
 }
 
+static void skip_without_debug_rwsems(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_DEBUG_RWSEMS))
+		kunit_skip(test, "needs CONFIG_DEBUG_RWSEMS (not on PREEMPT_RT)");
+}
+
 /* Bracket a provoked report and assert that it was seen. */
 struct provoked {
 	struct ktest_guard_state before;
@@ -130,8 +136,13 @@ static int up_read_fn(void *arg)
 	return 0;
 }
 
+/*
+ * Controls: lockdep reports these on a kernel without the series too.  They
+ * prove the guard sees the reports the hand-off must not hide.
+ */
+
 /* A plain up_read() by a task that did not take the lock, no hand-off. */
-static void plain_up_read_by_another_task_is_reported(struct kunit *test)
+static void control_plain_up_read_by_another_task_is_reported(struct kunit *test)
 {
 	struct rw_semaphore *sem;
 	struct provoked p;
@@ -152,7 +163,7 @@ static int leak_read_hold_fn(void *arg)
 }
 
 /* A kthread that exits with a read hold it never handed off. */
-static void read_hold_leaked_at_kthread_exit_is_reported(struct kunit *test)
+static void control_read_hold_leaked_at_kthread_exit_is_reported(struct kunit *test)
 {
 	struct rw_semaphore *sem;
 	struct provoked p;
@@ -182,7 +193,7 @@ static void rfc2020_reacquire(void *arg)
  * with interrupts on), where lockdep_handoff's
  * irq_release_leaves_normal_use_silent proves the claim silent.
  */
-static void rfc2020_reacquire_in_hardirq_is_reported(struct kunit *test)
+static void control_rfc2020_reacquire_in_hardirq_is_reported(struct kunit *test)
 {
 	static struct lock_class_key key;
 	struct rw_semaphore *sem;
@@ -223,8 +234,7 @@ static void non_owner_up_write_after_handoff_is_caught(struct kunit *test)
 	struct provoked p;
 
 	skip_unless_lockdep_usable(test);
-	if (!IS_ENABLED(CONFIG_DEBUG_RWSEMS))
-		kunit_skip(test, "needs CONFIG_DEBUG_RWSEMS");
+	skip_without_debug_rwsems(test);
 	sem = new_rwsem(test);
 
 	down_read(sem);
@@ -245,8 +255,7 @@ static void write_hold_handed_off_as_read_is_caught(struct kunit *test)
 	struct provoked p;
 
 	skip_unless_lockdep_usable(test);
-	if (!IS_ENABLED(CONFIG_DEBUG_RWSEMS))
-		kunit_skip(test, "needs CONFIG_DEBUG_RWSEMS");
+	skip_without_debug_rwsems(test);
 	sem = new_rwsem(test);
 
 	down_write(sem);
@@ -259,13 +268,88 @@ static void write_hold_handed_off_as_read_is_caught(struct kunit *test)
 	lockdep_on();
 }
 
+
+/*
+ * DEBUG_RWSEMS alone: a hand-off of a read hold that is already gone.  The
+ * owner word still says "reader owned" after an up_read(), so only the
+ * count word can tell.  lockdep still counts the hold (it went through
+ * up_read_non_owner()), so it has nothing to say.
+ */
+static void handoff_of_a_released_hold_is_caught(struct kunit *test)
+{
+	struct rw_semaphore *sem;
+	struct provoked p;
+
+	skip_unless_lockdep_usable(test);
+	skip_without_debug_rwsems(test);
+	sem = new_rwsem(test);
+
+	down_read(sem);
+	up_read_non_owner(sem);
+	provoke_begin(test, &p);
+	rwsem_handoff_read(sem);
+	provoke_end(test, &p);
+}
+
+static int release_unclaimed_fn(void *arg)
+{
+	rwsem_handoff_release(arg);
+	return 0;
+}
+
+/* A completion that releases a handed-off hold without claiming it. */
+static void release_without_claim_is_reported(struct kunit *test)
+{
+	struct rw_semaphore *sem;
+	struct provoked p;
+
+	skip_unless_lockdep_usable(test);
+	sem = new_rwsem(test);
+
+	down_read(sem);
+	rwsem_handoff_read(sem);
+	provoke_begin(test, &p);
+	run_in_thread(test, release_unclaimed_fn, sem);
+	provoke_end(test, &p);
+}
+
+static void claim_only(void *arg)
+{
+	rwsem_handoff_claim(arg);
+}
+
+/*
+ * Claimed by one context, released by another: lockdep holds are per
+ * context, so the worker returns holding the lock and the thread drops a
+ * lock it does not hold.
+ */
+static void claim_and_release_in_different_contexts_is_reported(struct kunit *test)
+{
+	struct rw_semaphore *sem;
+	struct provoked p;
+
+	skip_unless_lockdep_usable(test);
+	sem = new_rwsem(test);
+
+	down_read(sem);
+	rwsem_handoff_read(sem);
+	provoke_begin(test, &p);
+	KUNIT_EXPECT_EQ(test, ktest_run_in_context(KTEST_CTX_WORKQUEUE,
+						   claim_only, sem, NULL), 0);
+	run_in_thread(test, release_unclaimed_fn, sem);
+	provoke_end(test, &p);
+}
+
 static struct kunit_case handoff_negative_cases[] = {
 	KUNIT_CASE(inversion_through_task_completion_is_reported),
-	KUNIT_CASE(plain_up_read_by_another_task_is_reported),
-	KUNIT_CASE(read_hold_leaked_at_kthread_exit_is_reported),
-	KUNIT_CASE(rfc2020_reacquire_in_hardirq_is_reported),
+	KUNIT_CASE(control_plain_up_read_by_another_task_is_reported),
+	KUNIT_CASE(control_read_hold_leaked_at_kthread_exit_is_reported),
+	KUNIT_CASE(control_rfc2020_reacquire_in_hardirq_is_reported),
 	KUNIT_CASE(non_owner_up_write_after_handoff_is_caught),
 	KUNIT_CASE(write_hold_handed_off_as_read_is_caught),
+	KUNIT_CASE(handoff_of_a_released_hold_is_caught),
+	KUNIT_CASE(release_without_claim_is_reported),
+	KUNIT_CASE(claim_and_release_in_different_contexts_is_reported),
 	{}
 };
 

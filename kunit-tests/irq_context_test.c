@@ -76,7 +76,8 @@ static void softirq_call_runs_serving_softirq(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, where.in_serving_softirq);
 	KUNIT_EXPECT_FALSE(test, where.in_hardirq);
 	KUNIT_EXPECT_FALSE(test, where.in_task);
-	if (IS_ENABLED(CONFIG_TRACE_IRQFLAGS))
+	/* RT runs softirqs in threads; lockdep tracks no softirq context there. */
+	if (IS_ENABLED(CONFIG_TRACE_IRQFLAGS) && !IS_ENABLED(CONFIG_PREEMPT_RT))
 		KUNIT_EXPECT_TRUE_MSG(test, where.lockdep_softirq,
 				      "lockdep does not see softirq context");
 }

@@ -43,6 +43,15 @@
 
 #include "ktest_blkdev.h"
 
+/*
+ * The device's interrupt.  PREEMPT_RT never ends a block request in
+ * hardirq (its interrupt handlers run in threads, and blk-mq takes
+ * sleeping locks), so there it is a soft hrtimer, as RT makes every
+ * hrtimer not marked hard.
+ */
+#define KTEST_BLK_TIMER_MODE	(IS_ENABLED(CONFIG_PREEMPT_RT) ?	\
+				 HRTIMER_MODE_REL_SOFT : HRTIMER_MODE_REL_HARD)
+
 struct ktest_blkdev {
 	struct blk_mq_tag_set set;
 	struct gendisk *disk;
@@ -185,8 +194,7 @@ static void ktest_blkdev_finish(struct ktest_blkdev_cmd *cmd,
 		ktest_blkdev_end(blk_mq_rq_from_pdu(cmd));
 		return;
 	}
-	hrtimer_start(&cmd->timer, ns_to_ktime(delay_ns),
-		      HRTIMER_MODE_REL_HARD);
+	hrtimer_start(&cmd->timer, ns_to_ktime(delay_ns), KTEST_BLK_TIMER_MODE);
 }
 
 static blk_status_t ktest_blkdev_transfer(struct ktest_blkdev *dev,
@@ -293,7 +301,7 @@ static int ktest_blkdev_init_request(struct blk_mq_tag_set *set,
 
 	cmd->dev = set->driver_data;
 	INIT_LIST_HEAD(&cmd->held_node);
-	hrtimer_init(&cmd->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	hrtimer_init(&cmd->timer, CLOCK_MONOTONIC, KTEST_BLK_TIMER_MODE);
 	cmd->timer.function = ktest_blkdev_timer_fn;
 	/* Two call sites: BH and ordinary work need separate lockdep classes. */
 	INIT_WORK(&cmd->work, ktest_blkdev_work_fn);

@@ -28,12 +28,24 @@ enum ktest_blk_completion {
 	KTEST_BLK_INLINE,
 	/* blk_mq_complete_request() from BH work, ->complete() in softirq */
 	KTEST_BLK_SOFTIRQ,
-	/* blk_mq_end_request() from a hard hrtimer callback (hardirq) */
+	/*
+	 * blk_mq_end_request() from the device's "interrupt": a hard hrtimer
+	 * (hardirq), or on PREEMPT_RT, where interrupts are threaded and no
+	 * block request ends in hardirq, a soft one (softirq), see
+	 * ktest_blk_irq_context()
+	 */
 	KTEST_BLK_HARDIRQ,
 	/* blk_mq_end_request() from a work item on system_unbound_wq */
 	KTEST_BLK_WORKQUEUE,
 	KTEST_BLK_NR_COMPLETIONS,
 };
+
+/* Where %KTEST_BLK_HARDIRQ ends requests on this kernel. */
+static inline enum ktest_context ktest_blk_irq_context(void)
+{
+	return IS_ENABLED(CONFIG_PREEMPT_RT) ? KTEST_CTX_SOFTIRQ :
+					       KTEST_CTX_HARDIRQ;
+}
 
 struct ktest_blkdev_stats {
 	unsigned int reads;		/* read requests started */

@@ -139,8 +139,9 @@ static void each_mode_completes_in_the_context_it_names(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, st.last_in_softirq);
 		break;
 	case KTEST_BLK_HARDIRQ:
-		KUNIT_EXPECT_EQ(test, st.last_context, KTEST_CTX_HARDIRQ);
-		KUNIT_EXPECT_TRUE(test, st.last_in_hardirq);
+		KUNIT_EXPECT_EQ(test, st.last_context, ktest_blk_irq_context());
+		KUNIT_EXPECT_EQ(test, st.last_in_hardirq,
+				!IS_ENABLED(CONFIG_PREEMPT_RT));
 		break;
 	case KTEST_BLK_WORKQUEUE:
 		KUNIT_EXPECT_EQ(test, st.last_context, KTEST_CTX_WORKQUEUE);

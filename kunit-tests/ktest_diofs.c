@@ -132,7 +132,7 @@ static void diofs_sample_end_io(struct ktest_diofs_end_io *e,
 	e->context = ktest_current_context();
 	e->task = current;
 	e->lockdep_held = lockdep_is_held_type(&inode->i_rwsem, -1);
-	rwsem_kunit_state(&inode->i_rwsem, &e->lock);
+	ktest_rwsem_state(&inode->i_rwsem, &e->lock);
 }
 
 static int diofs_end_io(struct kiocb *iocb, ssize_t size, int error,

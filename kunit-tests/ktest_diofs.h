@@ -26,6 +26,7 @@
 
 #include "ktest_blkdev.h"
 #include "ktest_context.h"
+#include "ktest_rwsem.h"
 
 #define KTEST_DIOFS_BLOCK_SHIFT	12
 #define KTEST_DIOFS_BLOCK_SIZE	BIT(KTEST_DIOFS_BLOCK_SHIFT)
@@ -65,7 +66,7 @@ struct ktest_diofs_end_io {
 	enum ktest_context context;
 	struct task_struct *task;
 	bool lockdep_held;		/* lockdep: this context holds i_rwsem */
-	struct rwsem_kunit_state lock;	/* count and owner words */
+	struct ktest_rwsem_state lock;	/* count and owner words */
 };
 
 /* One direct I/O request of one or more pages, sync or async. */

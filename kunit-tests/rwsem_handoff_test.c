@@ -9,6 +9,7 @@
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
+#include <linux/debug_locks.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
@@ -21,6 +22,7 @@
 
 #include "ktest_context.h"
 #include "ktest_guard.h"
+#include "ktest_rwsem.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
@@ -28,44 +30,60 @@ MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 #define WAIT_MS		5000
 #define WAIT_JIFFIES	msecs_to_jiffies(WAIT_MS)
 
-static struct rwsem_kunit_state state_of(struct rw_semaphore *sem)
+static struct ktest_rwsem_state state_of(struct rw_semaphore *sem)
 {
-	struct rwsem_kunit_state state;
+	struct ktest_rwsem_state state;
 
-	rwsem_kunit_state(sem, &state);
+	ktest_rwsem_state(sem, &state);
 	return state;
 }
 
-/* Held for reading by @readers holds and owned by @task as the word says. */
+/*
+ * Held for reading by @readers holds.  Where there is an owner word, it is
+ * reader owned, names @task and forbids spinning as @nonspinnable says.
+ */
 static void expect_read_held(struct kunit *test, struct rw_semaphore *sem,
 			     long readers, struct task_struct *task,
 			     bool nonspinnable)
 {
-	struct rwsem_kunit_state s = state_of(sem);
+	struct ktest_rwsem_state s = state_of(sem);
 
 	KUNIT_EXPECT_EQ(test, s.readers, readers);
 	KUNIT_EXPECT_FALSE(test, s.writer_locked);
+	if (!ktest_rwsem_has_owner_word())
+		return;
 	KUNIT_EXPECT_TRUE(test, s.reader_owned);
 	KUNIT_EXPECT_PTR_EQ(test, s.owner, task);
 	KUNIT_EXPECT_EQ(test, s.nonspinnable, nonspinnable);
 }
 
-/* Nothing holds @sem and nobody waits: the count word is zero. */
+/* Nothing holds @sem and nobody waits; on RT the rtmutex is free. */
 static void expect_free(struct kunit *test, struct rw_semaphore *sem)
 {
-	struct rwsem_kunit_state s = state_of(sem);
+	struct ktest_rwsem_state s = state_of(sem);
 
-	KUNIT_EXPECT_EQ(test, s.count, 0);
 	KUNIT_EXPECT_EQ(test, s.readers, 0);
 	KUNIT_EXPECT_FALSE(test, s.writer_locked);
 	KUNIT_EXPECT_FALSE(test, s.waiters);
+	if (ktest_rwsem_has_owner_word())
+		KUNIT_EXPECT_EQ(test, s.count, 0);
+	else
+		KUNIT_EXPECT_PTR_EQ(test, s.owner, NULL);
+}
+
+static void skip_without_owner_word(struct kunit *test)
+{
+	if (!ktest_rwsem_has_owner_word())
+		kunit_skip(test, "PREEMPT_RT: rwbase_rt has no owner word");
 }
 
 /* A completion that claims the handed-off hold and releases it. */
 struct completion_probe {
 	struct rw_semaphore *sem;
-	struct rwsem_kunit_state claimed;	/* words after the claim */
-	struct rwsem_kunit_state released;	/* words after the release */
+	struct ktest_rwsem_state claimed;	/* words after the claim */
+	struct ktest_rwsem_state released;	/* words after the release */
+	bool irqs_off_before;		/* interrupts off before the release */
+	bool irqs_off_after;		/* and after it */
 };
 
 static void claim_and_release(void *arg)
@@ -73,9 +91,21 @@ static void claim_and_release(void *arg)
 	struct completion_probe *probe = arg;
 
 	rwsem_handoff_claim(probe->sem);
-	rwsem_kunit_state(probe->sem, &probe->claimed);
+	ktest_rwsem_state(probe->sem, &probe->claimed);
+	probe->irqs_off_before = irqs_disabled();
 	rwsem_handoff_release(probe->sem);
-	rwsem_kunit_state(probe->sem, &probe->released);
+	probe->irqs_off_after = irqs_disabled();
+	ktest_rwsem_state(probe->sem, &probe->released);
+}
+
+/* A release leaves interrupts as it found them, in hardirq too. */
+static void expect_irq_state_kept(struct kunit *test,
+				  const struct completion_probe *probe,
+				  enum ktest_context context)
+{
+	KUNIT_EXPECT_EQ(test, probe->irqs_off_after, probe->irqs_off_before);
+	if (context == KTEST_CTX_HARDIRQ)
+		KUNIT_EXPECT_TRUE(test, probe->irqs_off_after);
 }
 
 static const enum ktest_context all_contexts[] = {
@@ -115,8 +145,10 @@ static void handoff_then_release_in_context(struct kunit *test)
 	/* The claim changes nothing in the words, it is lockdep's business. */
 	KUNIT_EXPECT_EQ(test, probe.claimed.readers, 1);
 	KUNIT_EXPECT_PTR_EQ(test, probe.claimed.owner, NULL);
-	KUNIT_EXPECT_TRUE(test, probe.claimed.nonspinnable);
-	KUNIT_EXPECT_EQ(test, probe.released.count, 0);
+	KUNIT_EXPECT_EQ(test, probe.claimed.nonspinnable,
+			ktest_rwsem_has_owner_word());
+	KUNIT_EXPECT_EQ(test, probe.released.readers, 0);
+	expect_irq_state_kept(test, &probe, context);
 	expect_free(test, &sem);
 
 	/* A writer takes the whole owner word: no flag left behind. */
@@ -133,7 +165,7 @@ struct blocked_writer {
 	struct rw_semaphore *sem;
 	struct completion acquired;
 	struct completion may_unlock;
-	struct rwsem_kunit_state on_acquire;
+	struct ktest_rwsem_state on_acquire;
 	ktime_t acquired_at;
 };
 
@@ -143,7 +175,7 @@ static int blocked_writer_fn(void *arg)
 
 	down_write(w->sem);
 	w->acquired_at = ktime_get();
-	rwsem_kunit_state(w->sem, &w->on_acquire);
+	ktest_rwsem_state(w->sem, &w->on_acquire);
 	complete(&w->acquired);
 	wait_for_completion(&w->may_unlock);
 	up_write(w->sem);
@@ -202,6 +234,8 @@ static void writer_gets_the_lock_when_the_handoff_is_released(struct kunit *test
 
 	KUNIT_EXPECT_EQ(test, ktest_run_in_context(context, timed_claim_and_release,
 						   &release, NULL), 0);
+	/* The release woke the writer, so it took the slow path. */
+	expect_irq_state_kept(test, &release.probe, context);
 	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&w.acquired, WAIT_JIFFIES));
 	KUNIT_EXPECT_TRUE(test, w.on_acquire.writer_locked);
 	KUNIT_EXPECT_PTR_EQ(test, w.on_acquire.owner, thread);
@@ -384,24 +418,262 @@ static void many_handoffs_released_in_mixed_contexts(struct kunit *test)
 }
 
 /*
- * Stress: writers contend while readers hand their holds off and other
- * CPUs release them from hardirq.  Readers hand off one at a time (a test
- * mutex), so no concurrent down_read() can rewrite the owner hint: then
- * every release must find the word still reader owned and non-spinnable,
- * which is what keeps rwsem_can_spin_on_owner() and rwsem_spin_on_owner()
- * from spinning on a handed-off hold.
+ * The owner word after a misuse: the completion released the hold and a
+ * writer took the lock before the submitter got round to the hand-off.
+ * The ordering rule forbids this; if it happens anyway, the late
+ * hand-off must not replace the writer's owner, or DEBUG_RWSEMS would
+ * miss a non-owner up_write() and spinners would stop spinning on a
+ * running writer.
  */
-#define STRESS_READS	2000
-#define STRESS_WRITERS	2
+static void late_handoff_keeps_a_writers_owner_word(struct kunit *test)
+{
+	struct completion_probe probe = {};
+	struct blocked_writer w = {};
+	struct task_struct *thread;
+	struct ktest_rwsem_state s;
+	struct rw_semaphore sem;
+
+	skip_without_owner_word(test);
+	init_rwsem(&sem);
+	probe.sem = &sem;
+	w.sem = &sem;
+	init_completion(&w.acquired);
+	init_completion(&w.may_unlock);
+
+	down_read(&sem);
+	KUNIT_ASSERT_EQ(test, ktest_run_in_context(KTEST_CTX_WORKQUEUE,
+						   claim_and_release, &probe,
+						   NULL), 0);
+	thread = kthread_run(blocked_writer_fn, &w, "ktest-writer");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&w.acquired, WAIT_JIFFIES));
+
+	/* DEBUG_RWSEMS may object to the misuse; only the words count here. */
+	debug_locks_silent++;
+	rwsem_handoff_read(&sem);
+	debug_locks_silent--;
+
+	s = state_of(&sem);
+	KUNIT_EXPECT_TRUE(test, s.writer_locked);
+	KUNIT_EXPECT_PTR_EQ(test, s.owner, thread);
+	KUNIT_EXPECT_FALSE(test, s.reader_owned);
+	KUNIT_EXPECT_FALSE(test, s.nonspinnable);
+
+	complete(&w.may_unlock);
+	down_read(&sem);
+	up_read(&sem);
+	expect_free(test, &sem);
+}
+
+/*
+ * RWSEM_NONSPINNABLE is there for the handed-off holds only.  While one
+ * is out it stays; once the last one is released, the next reader must
+ * find a spinnable word again, as if no hand-off had ever happened.
+ */
+static void last_release_makes_the_word_spinnable_again(struct kunit *test)
+{
+	struct completion_probe first = {}, second = {};
+	struct rw_semaphore sem;
+
+	skip_without_owner_word(test);
+	init_rwsem(&sem);
+	first.sem = &sem;
+	second.sem = &sem;
+
+	down_read(&sem);
+	rwsem_handoff_read(&sem);
+	down_read(&sem);
+	rwsem_handoff_read(&sem);
+	expect_read_held(test, &sem, 2, NULL, true);
+
+	KUNIT_ASSERT_EQ(test, ktest_run_in_context(KTEST_CTX_SOFTIRQ,
+						   claim_and_release, &first,
+						   NULL), 0);
+	expect_read_held(test, &sem, 1, NULL, true);
+
+	KUNIT_ASSERT_EQ(test, ktest_run_in_context(KTEST_CTX_HARDIRQ,
+						   claim_and_release, &second,
+						   NULL), 0);
+	expect_free(test, &sem);
+	KUNIT_EXPECT_FALSE(test, state_of(&sem).nonspinnable);
+
+	down_read(&sem);
+	expect_read_held(test, &sem, 1, current, false);
+	up_read(&sem);
+	expect_free(test, &sem);
+}
+
+/*
+ * Counting spins.  A reader holds @sem on one CPU, a writer on another
+ * calls down_write(); the rwsem_opt_* lock events say whether the writer
+ * spun.  They count every rwsem in the system, so a case asserts only
+ * what the idle rest of the system cannot fake: a spin that times out on
+ * a reader (opt_nospin) happened, or no spin happened at all.
+ */
+struct spin_scene {
+	struct rw_semaphore *sem;
+	struct completion queued;	/* the writer is about to down_write() */
+	struct completion done;
+	struct ktest_rwsem_spins delta;	/* what the writer's attempt counted */
+};
+
+static int spinning_writer_fn(void *arg)
+{
+	struct spin_scene *scene = arg;
+
+	complete(&scene->queued);
+	down_write(scene->sem);
+	up_write(scene->sem);
+	complete(&scene->done);
+	return 0;
+}
+
+static void skip_unless_spins_countable(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_RWSEM_SPIN_ON_OWNER))
+		kunit_skip(test, "no optimistic spinning in this kernel");
+	if (!IS_ENABLED(CONFIG_LOCK_EVENT_COUNTS))
+		kunit_skip(test, "CONFIG_LOCK_EVENT_COUNTS is off: spins not counted");
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "one CPU: a writer never spins");
+}
+
+/*
+ * With @sem read held (by whatever the case arranged), let a writer on
+ * another CPU try, wait until it sleeps, then call @release.
+ */
+static void writer_attempt(struct kunit *test, struct spin_scene *scene,
+			   void (*release)(void *arg), void *arg)
+{
+	struct ktest_rwsem_spins before;
+	struct task_struct *thread;
+	int cpu;
+
+	init_completion(&scene->queued);
+	init_completion(&scene->done);
+	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+	thread = kthread_create(spinning_writer_fn, scene, "ktest-spinner");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));
+	kthread_bind(thread, cpu);
+
+	ktest_rwsem_spins_sample(&before);
+	wake_up_process(thread);
+	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&scene->queued, WAIT_JIFFIES));
+	KUNIT_EXPECT_TRUE(test, wait_for_waiter(scene->sem));
+	ktest_rwsem_spins_since(&scene->delta, &before);
+	release(arg);
+	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&scene->done, WAIT_JIFFIES));
+	kunit_info(test, "writer: opt_lock %lu, opt_fail %lu, opt_nospin %lu",
+		   scene->delta.opt_lock, scene->delta.opt_fail,
+		   scene->delta.opt_nospin);
+}
+
+static void let_reader_go(void *arg)
+{
+	complete(&((struct blocked_reader *)arg)->may_unlock);
+}
+
+/* A writer spins on a plain reader, then gives up: what the next cases compare. */
+static void spin_on_plain_reader(struct kunit *test, struct rw_semaphore *sem,
+				 struct spin_scene *scene)
+{
+	struct blocked_reader r = {};
+	struct task_struct *thread;
+
+	r.sem = sem;
+	init_completion(&r.acquired);
+	init_completion(&r.may_unlock);
+	thread = kthread_run(blocked_reader_fn, &r, "ktest-reader");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&r.acquired, WAIT_JIFFIES));
+	scene->sem = sem;
+	writer_attempt(test, scene, let_reader_go, &r);
+}
+
+/* Control: without any hand-off, a writer spins on a reader until it times out. */
+static void control_writer_spins_on_a_plain_reader(struct kunit *test)
+{
+	struct spin_scene scene = {};
+	struct rw_semaphore sem;
+
+	skip_unless_spins_countable(test);
+	init_rwsem(&sem);
+	spin_on_plain_reader(test, &sem, &scene);
+	KUNIT_EXPECT_GE(test, scene.delta.opt_nospin, 1);
+	expect_free(test, &sem);
+}
+
+static void release_in_hardirq(void *arg)
+{
+	struct completion_probe *probe = arg;
+
+	ktest_run_in_context(KTEST_CTX_HARDIRQ, claim_and_release, probe, NULL);
+}
+
+/* A handed-off hold lasts as long as an I/O: a writer must not spin on it. */
+static void writer_does_not_spin_on_a_handed_off_hold(struct kunit *test)
+{
+	struct completion_probe probe = {};
+	struct spin_scene scene = {};
+	struct rw_semaphore sem;
+
+	skip_unless_spins_countable(test);
+	init_rwsem(&sem);
+	probe.sem = &sem;
+	scene.sem = &sem;
+
+	down_read(&sem);
+	rwsem_handoff_read(&sem);
+	writer_attempt(test, &scene, release_in_hardirq, &probe);
+	KUNIT_EXPECT_EQ(test, scene.delta.opt_nospin, 0);
+	KUNIT_EXPECT_EQ(test, scene.delta.opt_lock, 0);
+	KUNIT_EXPECT_GE(test, scene.delta.opt_fail, 1);
+	expect_free(test, &sem);
+}
+
+/* After the last hand-off is released, writers spin on readers again. */
+static void writer_spins_again_after_the_last_handoff(struct kunit *test)
+{
+	struct completion_probe probe = {};
+	struct spin_scene scene = {};
+	struct rw_semaphore sem;
+
+	skip_unless_spins_countable(test);
+	init_rwsem(&sem);
+	probe.sem = &sem;
+
+	down_read(&sem);
+	rwsem_handoff_read(&sem);
+	KUNIT_ASSERT_EQ(test, ktest_run_in_context(KTEST_CTX_HARDIRQ,
+						   claim_and_release, &probe,
+						   NULL), 0);
+	spin_on_plain_reader(test, &sem, &scene);
+	KUNIT_EXPECT_GE(test, scene.delta.opt_nospin, 1);
+	expect_free(test, &sem);
+}
+
+/*
+ * Stress: readers on every CPU take @sem and hand it off at the same time,
+ * so a down_read() may race with another reader's hand-off; the hold is
+ * released by IPI on another CPU (or by hrtimer with one CPU), and writers
+ * contend throughout.  Every hold must be released exactly once and the
+ * lock must end free.  The spins are counted and reported: a down_read()
+ * racing a hand-off may store its own owner hint without
+ * RWSEM_NONSPINNABLE, and a writer may then spin for the bounded reader
+ * spin time, so no spin count is asserted here; the no-spin rule itself
+ * is asserted by writer_does_not_spin_on_a_handed_off_hold.
+ */
+#define STRESS_READERS		4
+#define STRESS_READS		1000	/* per reader */
+#define STRESS_WRITERS		2
 
 struct stress {
 	struct rw_semaphore sem;
-	struct mutex reader_turn;	/* one reader hands off at a time */
 	atomic_t outstanding;		/* handed off, not yet released */
 	atomic_t released;
-	atomic_t spinnable_seen;	/* releases that found no NONSPINNABLE */
-	atomic_t released_elsewhere;	/* releases on another CPU than the hand-off */
+	atomic_t released_elsewhere;	/* released on another CPU */
 	atomic_t writes;
+	atomic_t readers_done;
 };
 
 struct release_req {
@@ -412,15 +684,16 @@ struct release_req {
 	bool by_call;			/* call must be waited for */
 };
 
+struct stress_reader {
+	struct stress *stress;
+	struct release_req *reqs;	/* STRESS_READS of them */
+};
+
 static void stress_release(void *arg)
 {
 	struct release_req *req = arg;
 	struct stress *stress = req->stress;
-	struct rwsem_kunit_state s;
 
-	rwsem_kunit_state(&stress->sem, &s);
-	if (!s.reader_owned || !s.nonspinnable || s.writer_locked)
-		atomic_inc(&stress->spinnable_seen);
 	rwsem_handoff_claim(&stress->sem);
 	rwsem_handoff_release(&stress->sem);
 	atomic_inc(&stress->released);
@@ -464,65 +737,206 @@ static int stress_writer_fn(void *arg)
 	return 0;
 }
 
-static void stress_one_read(struct stress *stress, struct release_req *req)
+static int stress_reader_fn(void *arg)
 {
-	mutex_lock(&stress->reader_turn);
-	down_read(&stress->sem);
-	atomic_inc(&stress->outstanding);
-	rwsem_handoff_read(&stress->sem);
-	mutex_unlock(&stress->reader_turn);
-	req->stress = stress;
-	start_release(req);
-}
-
-static void writers_never_see_a_spinnable_handoff(struct kunit *test)
-{
-	struct task_struct *writers[STRESS_WRITERS];
-	struct release_req *reqs;
-	struct stress *stress;
+	struct stress_reader *reader = arg;
+	struct stress *stress = reader->stress;
 	int i;
 
-	stress = kunit_kzalloc(test, sizeof(*stress), GFP_KERNEL);
-	reqs = kunit_kcalloc(test, STRESS_READS, sizeof(*reqs), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, stress);
-	KUNIT_ASSERT_NOT_NULL(test, reqs);
-	init_rwsem(&stress->sem);
-	mutex_init(&stress->reader_turn);
-	atomic_set(&stress->outstanding, 1);	/* ours, dropped below */
-
-	for (i = 0; i < STRESS_WRITERS; i++)
-		writers[i] = kthread_run(stress_writer_fn, stress, "ktest-w%d", i);
-	for (i = 0; i < STRESS_WRITERS; i++)
-		KUNIT_EXPECT_FALSE(test, IS_ERR(writers[i]));
 	for (i = 0; i < STRESS_READS; i++) {
-		stress_one_read(stress, &reqs[i]);
+		struct release_req *req = &reader->reqs[i];
+
+		down_read(&stress->sem);
+		atomic_inc(&stress->outstanding);
+		rwsem_handoff_read(&stress->sem);
+		req->stress = stress;
+		start_release(req);
 		if (i % 64 == 63)
 			cond_resched();
 	}
+	atomic_inc(&stress->readers_done);
+	wake_up_var(&stress->readers_done);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+static void start_threads(struct kunit *test, struct task_struct **threads,
+			  int nr, int (*fn)(void *), void *args, size_t size)
+{
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		threads[i] = kthread_run(fn, args ? args + i * size : NULL,
+					 "ktest-stress%d", i);
+		KUNIT_EXPECT_FALSE(test, IS_ERR(threads[i]));
+	}
+}
+
+static void stop_threads(struct task_struct **threads, int nr)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		if (!IS_ERR(threads[i]))
+			kthread_stop(threads[i]);
+}
+
+static void racing_handoffs_and_writers(struct kunit *test)
+{
+	struct task_struct *writers[STRESS_WRITERS], *readers[STRESS_READERS];
+	struct stress_reader *reader_args;
+	struct ktest_rwsem_spins before, spins;
+	struct release_req *reqs;
+	struct stress *stress;
+	int i, nr = STRESS_READERS * STRESS_READS;
+
+	stress = kunit_kzalloc(test, sizeof(*stress), GFP_KERNEL);
+	reqs = kunit_kcalloc(test, nr, sizeof(*reqs), GFP_KERNEL);
+	reader_args = kunit_kcalloc(test, STRESS_READERS, sizeof(*reader_args),
+				    GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, stress);
+	KUNIT_ASSERT_NOT_NULL(test, reqs);
+	KUNIT_ASSERT_NOT_NULL(test, reader_args);
+	init_rwsem(&stress->sem);
+	atomic_set(&stress->outstanding, 1);	/* ours, dropped below */
+	for (i = 0; i < STRESS_READERS; i++) {
+		reader_args[i].stress = stress;
+		reader_args[i].reqs = &reqs[i * STRESS_READS];
+	}
+
+	ktest_rwsem_spins_sample(&before);
+	start_threads(test, writers, STRESS_WRITERS, stress_writer_fn, NULL, 0);
+	start_threads(test, readers, STRESS_READERS, stress_reader_fn,
+		      reader_args, sizeof(*reader_args));
+	wait_var_event_timeout(&stress->readers_done,
+			       atomic_read(&stress->readers_done) == STRESS_READERS,
+			       10 * WAIT_JIFFIES);
 	if (!atomic_dec_and_test(&stress->outstanding))
 		wait_var_event_timeout(&stress->outstanding,
 				       !atomic_read(&stress->outstanding),
 				       10 * WAIT_JIFFIES);
-	for (i = 0; i < STRESS_WRITERS; i++)
-		if (!IS_ERR(writers[i]))
-			kthread_stop(writers[i]);
-	for (i = 0; i < STRESS_READS; i++)
+	stop_threads(writers, STRESS_WRITERS);
+	stop_threads(readers, STRESS_READERS);
+	for (i = 0; i < nr; i++)
 		if (reqs[i].by_call)
 			ktest_call_wait(&reqs[i].call, KTEST_CALL_TIMEOUT_MS);
+	ktest_rwsem_spins_since(&spins, &before);
 
+	KUNIT_EXPECT_EQ(test, atomic_read(&stress->readers_done), STRESS_READERS);
 	KUNIT_EXPECT_EQ(test, atomic_read(&stress->outstanding), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&stress->released), STRESS_READS);
-	KUNIT_EXPECT_EQ(test, atomic_read(&stress->spinnable_seen), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&stress->released), nr);
 	KUNIT_EXPECT_GT(test, atomic_read(&stress->writes), 0);
 	expect_free(test, &stress->sem);
-	/* With a second CPU, every release was an IPI to another CPU. */
 	if (num_online_cpus() > 1)
-		KUNIT_EXPECT_EQ(test, atomic_read(&stress->released_elsewhere),
-				STRESS_READS);
-	kunit_info(test, "%d CPUs, %d writes interleaved with %d hand-offs, %d released on another CPU",
-		   num_online_cpus(), atomic_read(&stress->writes), STRESS_READS,
-		   atomic_read(&stress->released_elsewhere));
+		KUNIT_EXPECT_EQ(test, atomic_read(&stress->released_elsewhere), nr);
+	kunit_info(test, "%d CPUs, %d writes, %d hand-offs (%d released on another CPU); spins: opt_lock %lu, opt_fail %lu, opt_nospin %lu",
+		   num_online_cpus(), atomic_read(&stress->writes), nr,
+		   atomic_read(&stress->released_elsewhere), spins.opt_lock,
+		   spins.opt_fail, spins.opt_nospin);
 }
+
+#ifdef CONFIG_PREEMPT_RT
+/*
+ * PREEMPT_RT: an exclusive holder keeps a distinct owner, the rtmutex's,
+ * so a higher-priority waiter boosts it.  The hand-off of a write hold
+ * downgrades first: the boost must last until then and end with it.
+ */
+struct pi_holder {
+	struct rw_semaphore *sem;
+	struct completion holds;
+	struct completion may_hand_off;
+	struct completion handed_off;
+	int prio_after;			/* the holder's prio after the hand-off */
+};
+
+static int pi_holder_fn(void *arg)
+{
+	struct pi_holder *h = arg;
+
+	down_write(h->sem);
+	complete(&h->holds);
+	wait_for_completion(&h->may_hand_off);
+	rwsem_handoff_write(h->sem);
+	h->prio_after = current->prio;
+	complete(&h->handed_off);
+	return 0;
+}
+
+static int fifo_reader_fn(void *arg)
+{
+	struct blocked_reader *r = arg;
+
+	sched_set_fifo(current);
+	down_read(r->sem);
+	complete(&r->acquired);
+	wait_for_completion(&r->may_unlock);
+	up_read(r->sem);
+	return 0;
+}
+
+static bool wait_for_boost(struct task_struct *task)
+{
+	int ms;
+
+	for (ms = 0; ms < WAIT_MS; ms++) {
+		if (READ_ONCE(task->prio) < task->normal_prio)
+			return true;
+		usleep_range(1000, 2000);
+	}
+	return false;
+}
+
+static void exclusive_holder_is_boosted_until_it_hands_off(struct kunit *test)
+{
+	struct completion_probe probe = {};
+	struct task_struct *holder, *reader;
+	struct blocked_reader r = {};
+	struct pi_holder h = {};
+	struct rw_semaphore sem;
+
+	init_rwsem(&sem);
+	probe.sem = &sem;
+	h.sem = &sem;
+	r.sem = &sem;
+	init_completion(&h.holds);
+	init_completion(&h.may_hand_off);
+	init_completion(&h.handed_off);
+	init_completion(&r.acquired);
+	init_completion(&r.may_unlock);
+
+	holder = kthread_run(pi_holder_fn, &h, "ktest-pi-holder");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(holder));
+	get_task_struct(holder);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&h.holds, WAIT_JIFFIES));
+	reader = kthread_run(fifo_reader_fn, &r, "ktest-pi-reader");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(reader));
+
+	KUNIT_EXPECT_TRUE(test, wait_for_boost(holder));
+	KUNIT_EXPECT_PTR_EQ(test, state_of(&sem).owner, holder);
+	KUNIT_EXPECT_FALSE(test, completion_done(&r.acquired));
+
+	complete(&h.may_hand_off);
+	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&h.handed_off, WAIT_JIFFIES));
+	KUNIT_EXPECT_EQ(test, h.prio_after, holder->normal_prio);
+	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&r.acquired, WAIT_JIFFIES));
+	put_task_struct(holder);
+
+	complete(&r.may_unlock);
+	while (state_of(&sem).readers > 1)
+		usleep_range(1000, 2000);
+	KUNIT_EXPECT_EQ(test, ktest_run_in_context(KTEST_CTX_HARDIRQ,
+						   claim_and_release, &probe,
+						   NULL), 0);
+	expect_irq_state_kept(test, &probe, KTEST_CTX_HARDIRQ);
+	expect_free(test, &sem);
+}
+#else
+static void exclusive_holder_is_boosted_until_it_hands_off(struct kunit *test)
+{
+	kunit_skip(test, "no priority inheritance on rwsems without PREEMPT_RT");
+}
+#endif
 
 static struct kunit_case rwsem_handoff_cases[] = {
 	KUNIT_CASE_PARAM(handoff_then_release_in_context, context_gen_params),
@@ -531,7 +945,13 @@ static struct kunit_case rwsem_handoff_cases[] = {
 	KUNIT_CASE(write_hold_downgrades_and_hands_off),
 	KUNIT_CASE_PARAM(every_acquire_way_hands_off, acquire_way_gen_params),
 	KUNIT_CASE(many_handoffs_released_in_mixed_contexts),
-	KUNIT_CASE_SLOW(writers_never_see_a_spinnable_handoff),
+	KUNIT_CASE(late_handoff_keeps_a_writers_owner_word),
+	KUNIT_CASE(last_release_makes_the_word_spinnable_again),
+	KUNIT_CASE(control_writer_spins_on_a_plain_reader),
+	KUNIT_CASE(writer_does_not_spin_on_a_handed_off_hold),
+	KUNIT_CASE(writer_spins_again_after_the_last_handoff),
+	KUNIT_CASE(exclusive_holder_is_boosted_until_it_hands_off),
+	KUNIT_CASE_SLOW(racing_handoffs_and_writers),
 	{}
 };
 
