@@ -5,7 +5,7 @@
  *
  * A minimal filesystem (ktest_diofs) maps its file 1:1 onto a RAM block
  * device (ktest_blkdev) whose completion context each case chooses, and
- * calls iomap_dio_rw() with a ->handoff and an ->end_io that pass i_rwsem
+ * calls iomap_dio_rw() with a ->transfer and an ->end_io that pass i_rwsem
  * to the I/O and release it.  Every case checks, on the path it drives,
  * that i_rwsem is held shared while the I/O is in flight and by nobody in
  * the submitter's lockdep view, that ->end_io runs exactly once in the
@@ -109,7 +109,7 @@ static struct ktest_rwsem_state lock_state(struct dio_fixture *fx)
  * In flight: i_rwsem held shared by @readers I/Os, owned by no task and not
  * spinnable, and not held by the submitter as far as lockdep knows.
  */
-static void expect_handed_off(struct kunit *test, struct dio_fixture *fx,
+static void expect_transferred(struct kunit *test, struct dio_fixture *fx,
 			      long readers)
 {
 	struct ktest_rwsem_state s = lock_state(fx);
@@ -230,7 +230,7 @@ static void async_read_holds_lock_until_completion(struct kunit *test)
 	ktest_blkdev_hold(fx->dev);
 
 	KUNIT_ASSERT_EQ(test, submit(req), -EIOCBQUEUED);
-	expect_handed_off(test, fx, 1);
+	expect_transferred(test, fx, 1);
 	KUNIT_EXPECT_EQ(test, req->end_io.calls, 0);
 	KUNIT_EXPECT_EQ(test, req->completions, 0);
 
@@ -257,7 +257,7 @@ static void async_write_holds_lock_until_completion(struct kunit *test)
 	ktest_blkdev_hold(fx->dev);
 
 	KUNIT_ASSERT_EQ(test, submit(req), -EIOCBQUEUED);
-	expect_handed_off(test, fx, 1);
+	expect_transferred(test, fx, 1);
 	KUNIT_EXPECT_EQ(test, req->end_io.calls, 0);
 
 	KUNIT_EXPECT_GE(test, ktest_blkdev_release(fx->dev), 1);
@@ -303,7 +303,7 @@ static void async_subblock_read_returns_its_bytes(struct kunit *test)
 	ktest_blkdev_hold(fx->dev);
 
 	KUNIT_ASSERT_EQ(test, submit(req), -EIOCBQUEUED);
-	expect_handed_off(test, fx, 1);
+	expect_transferred(test, fx, 1);
 	ktest_blkdev_release(fx->dev);
 	expect_completed(test, req, 512);
 	expect_end_io_once(test, req, 512, 0, ktest_blk_irq_context());
@@ -313,7 +313,7 @@ static void async_subblock_read_returns_its_bytes(struct kunit *test)
 
 /*
  * A synchronous sub-block write into a hole: exclusive, downgraded at
- * hand-off, completed in the submitter, the rest of the block zeroed.
+ * transfer, completed in the submitter, the rest of the block zeroed.
  */
 static void sync_subblock_write_into_hole_ends_in_submitter(struct kunit *test)
 {
@@ -368,7 +368,7 @@ static void device_error_reports_eio_and_releases_lock(struct kunit *test)
 	ktest_blkdev_fail_next(fx->dev, 1);
 	ktest_blkdev_hold(fx->dev);
 	KUNIT_ASSERT_EQ(test, submit(w), -EIOCBQUEUED);
-	expect_handed_off(test, fx, 1);
+	expect_transferred(test, fx, 1);
 	ktest_blkdev_release(fx->dev);
 	expect_completed(test, w, -EIO);
 	/*
@@ -560,12 +560,12 @@ static void subblock_write_returns_before_completion(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, submit(sub), -EIOCBQUEUED);
 	KUNIT_EXPECT_EQ(test, fx->f->exclusive_writes, 1);
-	expect_handed_off(test, fx, 1);
+	expect_transferred(test, fx, 1);
 	KUNIT_EXPECT_EQ(test, sub->end_io.calls, 1);
 	KUNIT_EXPECT_EQ(test, sub->end_io.error, -EAGAIN);
 
 	KUNIT_ASSERT_EQ(test, submit(aligned), -EIOCBQUEUED);
-	expect_handed_off(test, fx, 2);
+	expect_transferred(test, fx, 2);
 	KUNIT_EXPECT_EQ(test, fx->f->exclusive_writes, 1);
 
 	KUNIT_EXPECT_GE(test, ktest_blkdev_release(fx->dev), 2);
@@ -890,7 +890,7 @@ static void polled_read_is_not_polled_when_held(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, submit(req), -EIOCBQUEUED);
 	KUNIT_EXPECT_FALSE(test, req->iocb.ki_flags & IOCB_HIPRI);
 	KUNIT_EXPECT_PTR_EQ(test, req->iocb.private, NULL);
-	expect_handed_off(test, fx, 1);
+	expect_transferred(test, fx, 1);
 	ktest_blkdev_release(fx->dev);
 	expect_completed(test, req, BLOCK);
 	expect_end_io_once(test, req, BLOCK, 0, ktest_blk_irq_context());

@@ -2,7 +2,7 @@
 /*
  * A minimal filesystem for driving iomap direct I/O from KUnit, see
  * ktest_diofs.h.  It is what a simple filesystem adopting "i_rwsem held
- * until the I/O completes" looks like: a ->handoff and an ->end_io of a few
+ * until the I/O completes" looks like: a ->transfer and an ->end_io of a few
  * lines each, and no inode_dio_wait() anywhere, not even in truncate.
  */
 #include <linux/file.h>
@@ -105,14 +105,14 @@ static void diofs_convert(struct ktest_diofs_file *f, loff_t pos, ssize_t size)
 
 /* ------------------------------------------------- hold to completion */
 
-static void diofs_handoff_shared(struct kiocb *iocb)
+static void diofs_transfer_shared(struct kiocb *iocb)
 {
-	inode_handoff_shared(file_inode(iocb->ki_filp));
+	inode_transfer_shared(file_inode(iocb->ki_filp));
 }
 
-static void diofs_handoff_exclusive(struct kiocb *iocb)
+static void diofs_transfer_exclusive(struct kiocb *iocb)
 {
-	inode_handoff_exclusive(file_inode(iocb->ki_filp));
+	inode_transfer_exclusive(file_inode(iocb->ki_filp));
 }
 
 static void diofs_after_release(struct kiocb *iocb, ssize_t size)
@@ -142,7 +142,7 @@ static int diofs_end_io(struct kiocb *iocb, ssize_t size, int error,
 						 iocb);
 	struct inode *inode = file_inode(iocb->ki_filp);
 
-	inode_handoff_claim(inode);
+	inode_transfer_claim(inode);
 	diofs_sample_end_io(&req->end_io, inode, size, error);
 	req->end_io_size = size;
 	if (!error && size && (flags & IOMAP_DIO_UNWRITTEN))
@@ -156,7 +156,7 @@ static void diofs_release(struct kiocb *iocb)
 						 iocb);
 
 	req->releases++;
-	inode_handoff_unlock(file_inode(iocb->ki_filp));
+	inode_transfer_unlock(file_inode(iocb->ki_filp));
 	diofs_after_release(iocb, req->end_io_size);
 }
 
@@ -170,19 +170,19 @@ static void diofs_zeroing_release(struct kiocb *iocb)
 }
 
 static const struct iomap_dio_ops diofs_shared_ops = {
-	.handoff = diofs_handoff_shared,
+	.transfer = diofs_transfer_shared,
 	.end_io = diofs_end_io,
 	.release = diofs_release,
 };
 
 static const struct iomap_dio_ops diofs_exclusive_ops = {
-	.handoff = diofs_handoff_exclusive,
+	.transfer = diofs_transfer_exclusive,
 	.end_io = diofs_end_io,
 	.release = diofs_release,
 };
 
 static const struct iomap_dio_ops diofs_zeroing_ops = {
-	.handoff = diofs_handoff_exclusive,
+	.transfer = diofs_transfer_exclusive,
 	.end_io = diofs_end_io,
 	.release = diofs_zeroing_release,
 };
@@ -260,7 +260,7 @@ static ssize_t diofs_write_zeroing(struct ktest_dio_req *req)
  *
  * Block aligned writes run under the shared lock.  Sub-block writes try
  * the shared lock with IOMAP_DIO_OVERWRITE_ONLY first and, when that needs
- * zeroing or allocation, take i_rwsem exclusively: ->handoff downgrades it,
+ * zeroing or allocation, take i_rwsem exclusively: ->transfer downgrades it,
  * and nothing waits for other I/O in flight, the lock does.  A write that
  * overlaps the blocks of a sub-block write whose zeroing is in flight takes
  * i_rwsem exclusively too, which waits for it.

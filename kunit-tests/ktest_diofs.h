@@ -6,9 +6,9 @@
  * map 1:1 onto a ktest_blkdev.  Each block is a hole, unwritten or written,
  * so that sub-block writes need zeroing exactly where a real filesystem's
  * would.  Its read and write paths hold i_rwsem until the I/O completes the
- * way XFS does, with the VFS hand-off helpers and no inode_dio_wait():
+ * way XFS does, with the VFS transfer helpers and no inode_dio_wait():
  * reads and aligned writes shared, sub-block writes shared with
- * IOMAP_DIO_OVERWRITE_ONLY first and exclusive (downgraded at hand-off)
+ * IOMAP_DIO_OVERWRITE_ONLY first and exclusive (downgraded at transfer)
  * when that is refused, and any write that overlaps a sub-block write whose
  * zeroing is in flight exclusive.
  */

@@ -10,9 +10,14 @@
 
 #include "ktest_rwsem.h"
 
+#ifndef CONFIG_PREEMPT_RT
+/* The decoder of the count and owner words, private to kernel/locking. */
+#include "rwsem_kunit.h"
+#endif
+
 #ifdef CONFIG_LOCK_EVENT_COUNTS
 /* The counters are private to kernel/locking; only tests read them here. */
-#include "../../kernel/locking/lock_events.h"
+#include "lock_events.h"
 #endif
 
 #ifdef CONFIG_PREEMPT_RT
