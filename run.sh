@@ -22,6 +22,8 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
 MAIN_PROFILE=full
 # x86_64 under QEMU with several CPUs: the SMP-only paths UML cannot run.
 SMP_PROFILE=smp
+# The same under PREEMPT_RT: the transfer on rwbase_rt.
+RT_PROFILE=rt
 
 # shellcheck source=scripts/common.sh
 . "$ROOT/scripts/common.sh"
@@ -41,7 +43,8 @@ usage: ./run.sh [SUBCOMMAND [ARGS]]
   (none)              the main job: prepare, build, run every suite, coverage
   test                the test command: lint, checkpatch, export --check,
                       build, every suite and plan on UML, coverage, every
-                      suite on x86_64 SMP; ends "N passed, N failed"
+                      suite on x86_64 SMP and on x86_64 PREEMPT_RT; ends
+                      "N passed, N failed, N skipped"
   prepare             create or update linux/ from the pinned Debian source
                       and patches/ (never clobbers work in linux/)
   export [--check|--force]
@@ -58,10 +61,12 @@ usage: ./run.sh [SUBCOMMAND [ARGS]]
                       (default 30m: 30m, 2h, 600s); results/uml/summary.json
   smp [GLOB]          build the x86_64 profile and run the suites under
                       QEMU with \$QEMU_SMP (default 4) CPUs, KVM if usable
+  rt [GLOB]           the same with PREEMPT_RT (profile rt)
   locktorture [SECONDS] [REPETITIONS]
                       locktorture rwsem_lock on x86_64 SMP, kernel without
-                      vs with the product series (default 60 s, 3 each);
-                      writes bench/locktorture.md
+                      vs with the product series, then rwsem_transfer_lock
+                      on the patched and the PREEMPT_RT kernel (default
+                      60 s, 3 each); writes bench/locktorture.md
   coverage            lcov/genhtml/diff-cover report of the last kunit run
   lint                shellcheck and checkpatch --strict
   bench [REPETITIONS] [SECONDS]
@@ -489,6 +494,8 @@ build_run_report() {
 	cmd_coverage || rc=1
 	cmd_build "$SMP_PROFILE"
 	run_suites "$SMP_PROFILE" "" || rc=1
+	cmd_build "$RT_PROFILE"
+	run_suites "$RT_PROFILE" "" || rc=1
 	report_suites || rc=1
 	return $rc
 }
@@ -498,6 +505,15 @@ cmd_smp() {
 	local rc=0
 	cmd_build "$SMP_PROFILE"
 	run_suites "$SMP_PROFILE" "${1:-}" || rc=1
+	report_suites || rc=1
+	return $rc
+}
+
+# The suites on x86_64 with PREEMPT_RT: build if needed, then boot.
+cmd_rt() {
+	local rc=0
+	cmd_build "$RT_PROFILE"
+	run_suites "$RT_PROFILE" "${1:-}" || rc=1
 	report_suites || rc=1
 	return $rc
 }
@@ -540,6 +556,7 @@ main() {
 	uml) cmd_uml "$@" ;;
 	soak) cmd_soak "$@" ;;
 	smp) cmd_smp "$@" ;;
+	rt) cmd_rt "$@" ;;
 	locktorture) cmd_locktorture "$@" ;;
 	coverage) cmd_coverage ;;
 	lint) cmd_lint ;;

@@ -184,21 +184,6 @@ static ssize_t submit(struct ktest_dio_req *req)
 	return req->write ? ktest_diofs_write(req) : ktest_diofs_read(req);
 }
 
-/* Where a read's ->end_io runs: bio end_io context, as the device ends it. */
-static enum ktest_context device_context(enum ktest_blk_completion how)
-{
-	static const enum ktest_context map[] = {
-		[KTEST_BLK_INLINE] = KTEST_CTX_TASK,
-		[KTEST_BLK_SOFTIRQ] = KTEST_CTX_SOFTIRQ,
-		[KTEST_BLK_HARDIRQ] = KTEST_CTX_HARDIRQ,	/* !RT, see below */
-		[KTEST_BLK_WORKQUEUE] = KTEST_CTX_WORKQUEUE,
-	};
-
-	if (how == KTEST_BLK_HARDIRQ)
-		return ktest_blk_irq_context();
-	return map[how];
-}
-
 static const enum ktest_blk_completion all_modes[] = {
 	KTEST_BLK_INLINE, KTEST_BLK_SOFTIRQ, KTEST_BLK_HARDIRQ,
 	KTEST_BLK_WORKQUEUE,
@@ -236,7 +221,7 @@ static void async_read_holds_lock_until_completion(struct kunit *test)
 
 	KUNIT_EXPECT_GE(test, ktest_blkdev_release(fx->dev), 1);
 	expect_completed(test, req, 2 * BLOCK);
-	expect_end_io_once(test, req, 2 * BLOCK, 0, device_context(*how));
+	expect_end_io_once(test, req, 2 * BLOCK, 0, ktest_blk_context_of(*how));
 	expect_lock_free(test, fx);
 	KUNIT_EXPECT_TRUE(test, ktest_dio_req_data_is(req, 0, 2 * BLOCK, 0x5a));
 }

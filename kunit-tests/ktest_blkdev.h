@@ -47,6 +47,22 @@ static inline enum ktest_context ktest_blk_irq_context(void)
 					       KTEST_CTX_HARDIRQ;
 }
 
+/* The context each mode ends requests in on this kernel. */
+static inline enum ktest_context
+ktest_blk_context_of(enum ktest_blk_completion how)
+{
+	switch (how) {
+	case KTEST_BLK_INLINE:
+		return KTEST_CTX_TASK;
+	case KTEST_BLK_SOFTIRQ:
+		return KTEST_CTX_SOFTIRQ;
+	case KTEST_BLK_HARDIRQ:
+		return ktest_blk_irq_context();
+	default:
+		return KTEST_CTX_WORKQUEUE;
+	}
+}
+
 struct ktest_blkdev_stats {
 	unsigned int reads;		/* read requests started */
 	unsigned int writes;		/* write requests started */

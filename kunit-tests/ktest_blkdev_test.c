@@ -152,7 +152,7 @@ static void each_mode_completes_in_the_context_it_names(struct kunit *test)
 	}
 	if (*how != KTEST_BLK_HARDIRQ)
 		KUNIT_EXPECT_FALSE(test, st.last_in_hardirq);
-	if (*how != KTEST_BLK_SOFTIRQ)
+	if (ktest_blk_context_of(*how) != KTEST_CTX_SOFTIRQ)
 		KUNIT_EXPECT_FALSE(test, st.last_in_softirq);
 	kunit_info(test, "%s mode ended the request in %s context\n",
 		   ktest_blk_completion_name(*how),

@@ -41,8 +41,9 @@ void ktest_rwsem_state(struct rw_semaphore *sem, struct ktest_rwsem_state *s)
 		s->writer_locked = true;
 	else
 		s->readers = readers;	/* a writer waits for these */
+	/* A writer that removed the bias waits for the readers left. */
 	s->waiters = !RB_EMPTY_ROOT(&rtm->waiters.rb_root) ||
-		     (s->owner && !s->writer_locked);
+		     (!(readers & READER_BIAS) && readers != WRITER_BIAS);
 }
 #else
 void ktest_rwsem_state(struct rw_semaphore *sem, struct ktest_rwsem_state *s)

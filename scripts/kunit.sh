@@ -140,10 +140,11 @@ case_glob() {
 	[[ $1 == *.* ]] && echo "${1#*.}" || echo "*"
 }
 
-# The results directory of a profile's architecture: results/ for UML,
-# results/<arch>/ for the others, so that both can be reported together.
-arch_results() {
-	[[ $1 == um ]] && echo "$RESULTS" || echo "$RESULTS/$1"
+# profile_results PROFILE ARCH - where a profile's results go: results/
+# for UML, results/<profile>/ for the others (smp and rt are both x86_64),
+# so that all of them can be reported together.
+profile_results() {
+	[[ $2 == um ]] && echo "$RESULTS" || echo "$RESULTS/$1"
 }
 
 # start_boots PROFILE - fresh boot logs for PROFILE, gcov counters zeroed.
@@ -161,7 +162,7 @@ start_boots() {
 	esac
 	[[ -f $KERNEL ]] || die "no kernel at $KERNEL: run ./run.sh build $1"
 	[[ $BOOT_ARCH == um ]] && check_exec_tmp
-	OUT=$(arch_results "$BOOT_ARCH")
+	OUT=$(profile_results "$1" "$BOOT_ARCH")
 	BOOTS=$OUT/boots
 	BOOT_N=0
 	BOOTS_FAILED=0

@@ -105,7 +105,7 @@ def merge(args):
 
 REPORT = re.compile(
     r'WARNING:|BUG:|kernel BUG at|inconsistent lock state|'
-    r'possible circular locking|possible recursive locking|DEBUG_RWSEMS|'
+    r'possible circular locking|possible recursive locking|DEBUG_RWSEMS_WARN_ON|'
     r'KASAN|UBSAN:|kmemleak|Kernel panic|Oops|general protection fault|'
     r'lock held when returning|INFO: task .* blocked|'
     r'Page cache invalidation failure')
@@ -211,15 +211,17 @@ def suite_rows(doc):
 
 
 def all_rows(paths):
-    """Suite rows of every JSON file; other architectures than UML are
-    named arch:suite so that the same suite on two of them stays apart."""
+    """Suite rows of every JSON file; profiles on other architectures than
+    UML are named profile:suite so that the same suite on several of them
+    stays apart."""
     rows = OrderedDict()
     for path in paths:
         with open(path) as f:
             doc = json.load(f)
         arch = doc.get('arch', 'um')
+        where = doc.get('defconfig') or arch
         for name, row in suite_rows(doc).items():
-            rows[name if arch == 'um' else f'{arch}:{name}'] = row
+            rows[name if arch == 'um' else f'{where}:{name}'] = row
     return rows
 
 
