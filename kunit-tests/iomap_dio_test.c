@@ -110,7 +110,7 @@ static struct ktest_rwsem_state lock_state(struct dio_fixture *fx)
  * spinnable, and not held by the submitter as far as lockdep knows.
  */
 static void expect_transferred(struct kunit *test, struct dio_fixture *fx,
-			      long readers)
+			       long readers)
 {
 	struct ktest_rwsem_state s = lock_state(fx);
 

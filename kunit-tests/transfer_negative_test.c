@@ -268,7 +268,6 @@ static void write_hold_transferred_as_read_is_caught(struct kunit *test)
 	lockdep_on();
 }
 
-
 /*
  * DEBUG_RWSEMS alone: a transfer of a read hold that is already gone.  The
  * owner word still says "reader owned" after an up_read(), so only the
