@@ -500,20 +500,11 @@ build_run_report() {
 	return $rc
 }
 
-# The suites on x86_64 with $QEMU_SMP CPUs: build if needed, then boot.
-cmd_smp() {
+# build_and_run PROFILE [GLOB] - build if needed, boot, report.
+build_and_run() {
 	local rc=0
-	cmd_build "$SMP_PROFILE"
-	run_suites "$SMP_PROFILE" "${1:-}" || rc=1
-	report_suites || rc=1
-	return $rc
-}
-
-# The suites on x86_64 with PREEMPT_RT: build if needed, then boot.
-cmd_rt() {
-	local rc=0
-	cmd_build "$RT_PROFILE"
-	run_suites "$RT_PROFILE" "${1:-}" || rc=1
+	cmd_build "$1"
+	run_suites "$1" "${2:-}" || rc=1
 	report_suites || rc=1
 	return $rc
 }
@@ -555,8 +546,8 @@ main() {
 	kunit) cmd_kunit "$@" ;;
 	uml) cmd_uml "$@" ;;
 	soak) cmd_soak "$@" ;;
-	smp) cmd_smp "$@" ;;
-	rt) cmd_rt "$@" ;;
+	smp) build_and_run "$SMP_PROFILE" "$@" ;;
+	rt) build_and_run "$RT_PROFILE" "$@" ;;
 	locktorture) cmd_locktorture "$@" ;;
 	coverage) cmd_coverage ;;
 	lint) cmd_lint ;;

@@ -899,14 +899,8 @@ static int pi_holder_fn(void *arg)
 
 static int fifo_reader_fn(void *arg)
 {
-	struct blocked_reader *r = arg;
-
 	sched_set_fifo(current);
-	down_read(r->sem);
-	complete(&r->acquired);
-	wait_for_completion(&r->may_unlock);
-	up_read(r->sem);
-	return 0;
+	return blocked_reader_fn(arg);
 }
 
 static bool wait_for_boost(struct task_struct *task)
