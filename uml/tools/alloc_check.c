@@ -106,8 +106,8 @@
 #define READ_CHUNK	(256 << 10)
 #define MAX_EXTENTS	(RACE_BLOCKS + 16)
 
-static const char *dir, *dev_path, *cgroup, *case_name;
-static unsigned int dev_major, dev_minor;
+static const char *dir, *dev_path, *case_name;
+static struct throttle thr;
 
 static double msf(int64_t ns)
 {
@@ -246,67 +246,6 @@ static long reap(aio_context_t ctx, long min, long max, struct io_event *ev)
 	return n;
 }
 
-/* Read a file of $ALLOC_CGROUP into @s; 0 on success. */
-static int read_cg(const char *name, char *s, size_t len)
-{
-	char path[512];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", cgroup, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, s, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	s[n] = 0;
-	return 0;
-}
-
-/* The value of @key in DEV's line of a cgroup io.* file, or -1. */
-static long long cg_value(const char *file, const char *key)
-{
-	char s[4096], dev[32], *line, *next, *k;
-	size_t kl = strlen(key);
-
-	if (read_cg(file, s, sizeof(s)))
-		return -1;
-	snprintf(dev, sizeof(dev), "%u:%u ", dev_major, dev_minor);
-	for (line = s; line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = 0;
-		if (strncmp(line, dev, strlen(dev)))
-			continue;
-		k = strstr(line, key);
-		if (!k || k[kl] < '0' || k[kl] > '9')
-			return -1;
-		return strtoll(k + kl, NULL, 10);
-	}
-	return -1;
-}
-
-/* Write bios charged to $ALLOC_CGROUP for DEV so far. */
-static long long cg_wios(void)
-{
-	long long n = cg_value("io.stat", "wios=");
-
-	return n < 0 ? 0 : n;
-}
-
-static int throttle_limit(long long *wiops)
-{
-	if (!cgroup)
-		return fail("ALLOC_CGROUP is not set: no throttled cgroup");
-	*wiops = cg_value("io.max", "wiops=");
-	if (*wiops < 1 || *wiops > MAX_WIOPS)
-		return fail("%s/io.max has no wiops limit of 1 to %d for %u:%u",
-			    cgroup, MAX_WIOPS, dev_major, dev_minor);
-	return 0;
-}
-
 /* Read block @block with O_DIRECT; it must be write @seq of it. */
 static int check_written(int fd, uint64_t block, uint64_t seq)
 {
@@ -383,8 +322,8 @@ static void throttled_writer(int fd, int rfd, int wfd)
 	if (!p)
 		child_fail(wfd, &r, "out of memory");
 	stamp_block(p, PAR_THROTTLED, 1);
-	if (join_cgroup(cgroup))
-		child_fail(wfd, &r, "joining %s: %s", cgroup, strerror(errno));
+	if (join_cgroup(thr.cgroup))
+		child_fail(wfd, &r, "joining %s: %s", thr.cgroup, strerror(errno));
 	efd = eventfd(0, EFD_NONBLOCK);
 	if (efd < 0 || syscall(SYS_io_setup, 1, &ctx))
 		child_fail(wfd, &r, "eventfd, io_setup: %s", strerror(errno));
@@ -464,7 +403,7 @@ static int parallel_hole_writes_do_not_wait(void)
 
 	if (!p)
 		return fail("out of memory");
-	if (throttle_limit(&wiops))
+	if (throttle_limit(&thr, &wiops, MAX_WIOPS))
 		return -1;
 	stamp_block(p, PAR_FREE, 2);
 	fd = sparse_file("parallel", PAR_SIZE);
@@ -472,7 +411,7 @@ static int parallel_hole_writes_do_not_wait(void)
 		return -1;
 	if (pipe(up) || pipe(down))
 		return fail("pipe: %s", strerror(errno));
-	wios = cg_wios();
+	wios = throttle_wios(&thr);
 	sleep_ms(SETTLE_MS);
 	fflush(stdout);
 	pid = fork();
@@ -509,7 +448,7 @@ static int parallel_hole_writes_do_not_wait(void)
 	close(down[1]);
 	if (ret)
 		goto out;
-	wios = cg_wios() - wios;
+	wios = throttle_wios(&thr) - wios;
 	hold = (done.t_done - sub.t_submit) / 1000000;
 	printf("# %s: throttled write (wiops=%lld, %lld bios charged): ",
 	       case_name, wiops, wios);
@@ -1146,9 +1085,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: not a block device\n", dev_path);
 		return 2;
 	}
-	dev_major = major(st.st_rdev);
-	dev_minor = minor(st.st_rdev);
-	cgroup = getenv("ALLOC_CGROUP");
+	throttle_init(&thr, "ALLOC_CGROUP", major(st.st_rdev), minor(st.st_rdev));
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		failures += !!run_case(i);
 	return failures ? 1 : 0;

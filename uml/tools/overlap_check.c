@@ -62,8 +62,8 @@
 #define MAX_WIOPS	10
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-static const char *dir, *cgroup, *cur;
-static unsigned int dev_major, dev_minor;
+static const char *dir, *cur;
+static struct throttle thr;
 static int failures;
 
 static double msf(int64_t ns)
@@ -97,71 +97,6 @@ static int open_file(const char *name)
 static int open_append(const char *name)
 {
 	return open_in_dir(name, O_WRONLY | O_APPEND);
-}
-
-/* Read a cgroup file into @s; 0 on success. */
-static int read_cg(const char *name, char *s, size_t len)
-{
-	char path[512];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", cgroup, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, s, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	s[n] = 0;
-	return 0;
-}
-
-/* The value of @key in this device's line of a cgroup io.* file, or -1. */
-static long long cg_value(const char *file, const char *key)
-{
-	char s[4096], dev[32], *line, *next, *k;
-
-	if (read_cg(file, s, sizeof(s)))
-		return -1;
-	snprintf(dev, sizeof(dev), "%u:%u ", dev_major, dev_minor);
-	for (line = s; line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = 0;
-		if (strncmp(line, dev, strlen(dev)))
-			continue;
-		k = strstr(line, key);
-		if (!k || (k[strlen(key)] < '0' || k[strlen(key)] > '9'))
-			return -1;
-		return strtoll(k + strlen(key), NULL, 10);
-	}
-	return -1;
-}
-
-/* Write bios charged to $OVERLAP_CGROUP for DEV so far. */
-static long long cg_wios(void)
-{
-	long long n = cg_value("io.stat", "wios=");
-
-	return n < 0 ? 0 : n;
-}
-
-/*
- * The write IOPS limit of $OVERLAP_CGROUP for DEV: each throttled bio
- * waits about 1 / wiops s, so the sub-block write must take at least half
- * of that for the throttle to count as engaged.
- */
-static int throttle_limit(long long *wiops)
-{
-	if (!cgroup)
-		return fail("OVERLAP_CGROUP is not set: no throttled cgroup");
-	*wiops = cg_value("io.max", "wiops=");
-	if (*wiops < 1 || *wiops > MAX_WIOPS)
-		return fail("%s/io.max has no wiops limit of 1 to %d for %u:%u",
-			    cgroup, MAX_WIOPS, dev_major, dev_minor);
-	return 0;
 }
 
 struct layout {
@@ -258,8 +193,8 @@ static void child_writer(int fd, off_t off, size_t len, int throttle,
 
 	if (!p)
 		child_fail(wfd, &r, "out of memory");
-	if (throttle && join_cgroup(cgroup))
-		child_fail(wfd, &r, "joining %s: %s", cgroup, strerror(errno));
+	if (throttle && join_cgroup(thr.cgroup))
+		child_fail(wfd, &r, "joining %s: %s", thr.cgroup, strerror(errno));
 	if (syscall(SYS_io_setup, 1, &ctx))
 		child_fail(wfd, &r, "io_setup: %s", strerror(errno));
 	memset(&cb, 0, sizeof(cb));
@@ -390,10 +325,10 @@ static int overlap(const struct layout *l, int throttle)
 	if (!a)
 		return fail("out of memory");
 	if (throttle) {
-		if (throttle_limit(&wiops))
+		if (throttle_limit(&thr, &wiops, MAX_WIOPS))
 			return -1;
 		min_hold = 500 / wiops;
-		wios = cg_wios();
+		wios = throttle_wios(&thr);
 		usleep(SETTLE_MS * 1000);
 	}
 	fd = open_file(l->file);
@@ -432,7 +367,7 @@ static int overlap(const struct layout *l, int throttle)
 	       msf(done.t_done - sub.t_submit),
 	       done.t_done < t1 ? "before" : "after");
 	if (throttle) {
-		wios = cg_wios() - wios;
+		wios = throttle_wios(&thr) - wios;
 		printf("; %lld bios in the throttled cgroup", wios);
 	}
 	printf("\n");
@@ -452,7 +387,7 @@ static int overlap(const struct layout *l, int throttle)
 	printf("# %s: the block reads back as %s\n", cur, order);
 	if (throttle && !wios)
 		return fail("throttle not engaged: no write charged to %s",
-			    cgroup);
+			    thr.cgroup);
 	if (throttle && done.t_done - sub.t_submit < min_hold * 1000000)
 		return fail("throttle not engaged: %s %.1f ms, want >= %lld ms (io.max wiops=%lld)",
 			    "the sub-block write completed after",
@@ -497,12 +432,12 @@ static int append_vs_aligned(void)
 	unsigned char *back = buf(2 * BLK, 0xee);
 	struct report sub = { 0 }, done = { 0 };
 	int fd, afd, pfd[2], status, ret;
-	long long wiops;
+	long long wiops = 1;
 	int64_t t0, t1;
 	ssize_t n = 0;
 	pid_t pid;
 
-	if (!a || !back || throttle_limit(&wiops))
+	if (!a || !back || throttle_limit(&thr, &wiops, MAX_WIOPS))
 		return fail("setup: %s", a && back ? why : "out of memory");
 	usleep(SETTLE_MS * 1000);
 	fd = open_file("append");
@@ -600,9 +535,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: not a block device\n", argv[3]);
 		return 2;
 	}
-	dev_major = major(st.st_rdev);
-	dev_minor = minor(st.st_rdev);
-	cgroup = getenv("OVERLAP_CGROUP");
+	throttle_init(&thr, "OVERLAP_CGROUP", major(st.st_rdev), minor(st.st_rdev));
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		if (cases[i].fs != ANY && cases[i].fs != fs)
 			continue;

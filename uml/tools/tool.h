@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -110,6 +111,76 @@ static inline int wait_case(pid_t pid, const char *name, double limit_ms)
 		return -1;
 	}
 	return WEXITSTATUS(status) ? -1 : 0;
+}
+
+/* A cgroup that blk-throttle limits, and the device whose state is read. */
+struct throttle {
+	const char *cgroup;	/* its directory, from the environment */
+	const char *env;	/* the variable naming it, for messages */
+	unsigned int major, minor;
+};
+
+static inline void throttle_init(struct throttle *t, const char *env,
+				 unsigned int major, unsigned int minor)
+{
+	t->env = env;
+	t->cgroup = getenv(env);
+	t->major = major;
+	t->minor = minor;
+}
+
+/* The value of @key in the device's line of the cgroup's @file, or -1. */
+static inline long long throttle_value(const struct throttle *t,
+				       const char *file, const char *key)
+{
+	char path[512], s[4096], dev[32], *line, *next, *k;
+	size_t kl = strlen(key);
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", t->cgroup, file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, s, sizeof(s) - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	s[n] = 0;
+	snprintf(dev, sizeof(dev), "%u:%u ", t->major, t->minor);
+	for (line = s; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (strncmp(line, dev, strlen(dev)))
+			continue;
+		k = strstr(line, key);
+		if (!k || k[kl] < '0' || k[kl] > '9')
+			return -1;
+		return strtoll(k + kl, NULL, 10);
+	}
+	return -1;
+}
+
+/* Write bios charged to the cgroup for the device so far. */
+static inline long long throttle_wios(const struct throttle *t)
+{
+	long long n = throttle_value(t, "io.stat", "wios=");
+
+	return n < 0 ? 0 : n;
+}
+
+/* The cgroup's write IOPS limit for the device; it must be 1 to @max. */
+static inline int throttle_limit(const struct throttle *t, long long *wiops,
+				 long long max)
+{
+	if (!t->cgroup)
+		return fail("%s is not set: no throttled cgroup", t->env);
+	*wiops = throttle_value(t, "io.max", "wiops=");
+	if (*wiops < 1 || *wiops > max)
+		return fail("%s/io.max has no wiops limit of 1 to %lld for %u:%u",
+			    t->cgroup, max, t->major, t->minor);
+	return 0;
 }
 
 #endif /* UML_TOOLS_TOOL_H */
