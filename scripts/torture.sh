@@ -150,9 +150,9 @@ product patches), patched = the whole series.  Runs alternate base/patched.
 
 $(torture_table "$totals")
 
-The series changes nothing on the paths rwsem_lock drives but one: the
-up_read() inline now returns the count it left, which the compiler drops
-for up_read() itself.  So the two kernels can differ by noise only.  Under
+The series changes no code on the paths rwsem_lock drives (down_read,
+up_read, down_write, up_write), so the two kernels can differ by noise
+only.  Under
 TCG with 4 vCPUs on $(nproc) host cores, vCPU scheduling dominates: compare
 the spread between runs of the same kernel with the difference of medians
 before reading anything into it.
@@ -160,7 +160,7 @@ before reading anything into it.
 ## rwsem_transfer_lock (exists only with the series)
 
 Readers transfer their read hold (\`rwsem_transfer_read()\`) and have it
-released in hardirq, alternately by a hard hrtimer on their own CPU and by
+released in hardirq, alternately by a hard hrtimer pinned to their CPU and by
 an IPI to the next CPU; writers contend as in rwsem_lock.  A release that
 finds a writer holding the lock counts a failure.  patched = configs
 \`torture\` and \`smp\`; rt = the same plus \`debug\` (lockdep, DEBUG_ATOMIC_SLEEP)
