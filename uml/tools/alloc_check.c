@@ -21,6 +21,13 @@
  * case also fails, as proving nothing, when the throttled write completed
  * in less than MIN_HOLD_MS.
  *
+ * nowait_hole_write_gets_eagain: a pwritev2() with RWF_NOWAIT of one block
+ * into a hole of a new sparse file, nothing else in flight, must fail with
+ * EAGAIN and write nothing: size and st_blocks unchanged, the block reads
+ * back (O_DIRECT) as zeros.  Allocating may block, so XFS refuses it in
+ * ->iomap_begin and ext4 wants i_rwsem exclusively for it.  Then the same
+ * write without RWF_NOWAIT must succeed and read back, the size unchanged.
+ *
  * concurrent_hole_writes_verified: CONC_NR writes into distinct holes in
  * one io_submit(), then CONC_NR more in a second one before any is
  * reaped, half of them onto blocks of the first batch with other data.
@@ -67,6 +74,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +96,10 @@
 #define PAR_SIZE	(64 << 20)
 #define PAR_THROTTLED	100
 #define PAR_FREE	12000
+
+/* nowait_hole_write_gets_eagain: a block of a 16 MiB sparse file. */
+#define NOWAIT_SIZE	(16 << 20)
+#define NOWAIT_BLOCK	1000
 
 /* concurrent_hole_writes_verified: batch 1 writes CONC_FIRST + k * STRIDE. */
 #define CONC_SIZE	(16 << 20)
@@ -1027,12 +1039,109 @@ out:
 	return ret;
 }
 
+/* What a write's result and errno say, for the figures. */
+static const char *result(ssize_t n, int err)
+{
+	return n < 0 ? strerror(err) : n == BLK ? "written" : "short";
+}
+
+/* pwritev2() of block NOWAIT_BLOCK from @p; its result, errno in @err. */
+static ssize_t write_nowait_block(int fd, void *p, int flags, int *err,
+				  double *ms)
+{
+	struct iovec iov = { .iov_base = p, .iov_len = BLK };
+	int64_t t0 = now_ns();
+	ssize_t n;
+
+	errno = 0;
+	n = pwritev2(fd, &iov, 1, (off_t)NOWAIT_BLOCK * BLK, flags);
+	*err = errno;
+	*ms = msf(now_ns() - t0);
+	return n;
+}
+
+static int nowait_hole_write_gets_eagain(void)
+{
+	unsigned char *p = buf(BLK, 0), *q = buf(BLK, 0xee);
+	struct stat st0, st1;
+	int fd, err, ret = -1;
+	double ms;
+	char s[96];
+	ssize_t n;
+
+	if (!p || !q)
+		return fail("out of memory");
+	stamp_block(p, NOWAIT_BLOCK, 1);
+	fd = sparse_file("nowait", NOWAIT_SIZE);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st0)) {
+		fail("fstat: %s", strerror(errno));
+		goto out;
+	}
+	n = write_nowait_block(fd, p, RWF_NOWAIT, &err, &ms);
+	if (fstat(fd, &st1)) {
+		fail("fstat: %s", strerror(errno));
+		goto out;
+	}
+	if (pread(fd, q, BLK, (off_t)NOWAIT_BLOCK * BLK) != BLK) {
+		fail("read-back of block %d: %s", NOWAIT_BLOCK, strerror(errno));
+		goto out;
+	}
+	printf("# %s: RWF_NOWAIT write into a hole: %zd (%s) in %.2f ms; ",
+	       case_name, n, result(n, err), ms);
+	printf("size %lld -> %lld, %lld -> %lld blocks, block reads %s\n",
+	       (long long)st0.st_size, (long long)st1.st_size,
+	       (long long)st0.st_blocks, (long long)st1.st_blocks,
+	       what(q, s, sizeof(s)));
+	if (n >= 0 || err != EAGAIN) {
+		fail("RWF_NOWAIT write into a hole: %zd (%s), want EAGAIN", n,
+		     result(n, err));
+		goto out;
+	}
+	if (st1.st_size != st0.st_size || st1.st_blocks != st0.st_blocks) {
+		fail("after EAGAIN size %lld -> %lld, blocks %lld -> %lld: want both unchanged",
+		     (long long)st0.st_size, (long long)st1.st_size,
+		     (long long)st0.st_blocks, (long long)st1.st_blocks);
+		goto out;
+	}
+	if (!is_zero(q, BLK)) {
+		fail("after EAGAIN block %d reads back as %s, want zeros",
+		     NOWAIT_BLOCK, what(q, s, sizeof(s)));
+		goto out;
+	}
+	/* The control: the same write, allowed to wait, is fine. */
+	n = write_nowait_block(fd, p, 0, &err, &ms);
+	printf("# %s: the same write without RWF_NOWAIT: %zd (%s) in %.2f ms\n",
+	       case_name, n, result(n, err), ms);
+	if (n != BLK) {
+		fail("the write without RWF_NOWAIT: %zd (%s), want %d", n,
+		     result(n, err), BLK);
+		goto out;
+	}
+	if (fstat(fd, &st1)) {
+		fail("fstat: %s", strerror(errno));
+		goto out;
+	}
+	if (st1.st_size != st0.st_size)
+		fail("the write without RWF_NOWAIT changed the size %lld -> %lld",
+		     (long long)st0.st_size, (long long)st1.st_size);
+	else
+		ret = check_written(fd, NOWAIT_BLOCK, 1);
+out:
+	close(fd);
+	free(p);
+	free(q);
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
 } cases[] = {
 	{ "parallel_hole_writes_do_not_wait",
 	  parallel_hole_writes_do_not_wait },
+	{ "nowait_hole_write_gets_eagain", nowait_hole_write_gets_eagain },
 	{ "concurrent_hole_writes_verified", concurrent_hole_writes_verified },
 	{ "buffered_reader_never_sees_stale_data",
 	  buffered_reader_never_sees_stale_data },
