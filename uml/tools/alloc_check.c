@@ -118,23 +118,8 @@
 #define READ_CHUNK	(256 << 10)
 #define MAX_EXTENTS	(RACE_BLOCKS + 16)
 
-static const char *dir, *dev_path, *case_name;
+static const char *dir, *dev_path;
 static struct throttle thr;
-
-static double msf(int64_t ns)
-{
-	return ns / 1e6;
-}
-
-static void *buf(size_t len, int byte)
-{
-	void *p;
-
-	if (posix_memalign(&p, BLK, len))
-		return NULL;
-	memset(p, byte, len);
-	return p;
-}
 
 static int open_file(const char *name, int flags)
 {
@@ -261,7 +246,7 @@ static long reap(aio_context_t ctx, long min, long max, struct io_event *ev)
 /* Read block @block with O_DIRECT; it must be write @seq of it. */
 static int check_written(int fd, uint64_t block, uint64_t seq)
 {
-	unsigned char *p = buf(BLK, 0xee);
+	unsigned char *p = block_buf(BLK, 0xee);
 	char s[96];
 	int ret = 0;
 
@@ -327,7 +312,7 @@ static void throttled_writer(int fd, int rfd, int wfd)
 	int efd, asked = 0, done = 0;
 	aio_context_t ctx = 0;
 	struct io_event ev;
-	void *p = buf(BLK, 0);
+	void *p = block_buf(BLK, 0);
 	long n;
 	char c;
 
@@ -410,7 +395,7 @@ static int parallel_hole_writes_do_not_wait(void)
 	struct iocb cb, *cbp = &cb;
 	aio_context_t ctx = 0;
 	struct io_event ev;
-	void *p = buf(BLK, 0);
+	void *p = block_buf(BLK, 0);
 	pid_t pid;
 
 	if (!p)
@@ -465,11 +450,11 @@ static int parallel_hole_writes_do_not_wait(void)
 	printf("# %s: throttled write (wiops=%lld, %lld bios charged): ",
 	       case_name, wiops, wios);
 	printf("io_submit() %.1f ms, completed after %.1f ms\n",
-	       msf(sub.t_queued - sub.t_submit),
-	       msf(done.t_done - sub.t_submit));
+	       ns_to_ms(sub.t_queued - sub.t_submit),
+	       ns_to_ms(done.t_done - sub.t_submit));
 	printf("# %s: unthrottled write into another hole: ", case_name);
 	printf("io_submit() %.1f ms, completed after %.1f ms, %s\n",
-	       msf(t1 - t0), msf(t2 - t0), done.pending ?
+	       ns_to_ms(t1 - t0), ns_to_ms(t2 - t0), done.pending ?
 	       "the throttled write still in flight" :
 	       "after the throttled write");
 	if (ev.res != BLK || done.res != BLK)
@@ -485,7 +470,7 @@ static int parallel_hole_writes_do_not_wait(void)
 	else if (!done.pending)
 		ret = fail("%s: io_submit() took %.1f ms, %s %.1f ms (throttled one: %lld ms)",
 			   "the unthrottled write waited for the throttled one",
-			   msf(t1 - t0), "completed after", msf(t2 - t0),
+			   ns_to_ms(t1 - t0), "completed after", ns_to_ms(t2 - t0),
 			   hold);
 out:
 	close(fd);
@@ -497,7 +482,7 @@ out:
 static int verify_concurrent(int fd, const uint64_t *blocks, int nr,
 			     int *won2)
 {
-	unsigned char *p = buf(CHUNK, 0xee), *b;
+	unsigned char *p = block_buf(CHUNK, 0xee), *b;
 	uint64_t block;
 	int i, ret = 0, n, hit;
 	char s[96];
@@ -547,7 +532,7 @@ static int concurrent_hole_writes_verified(void)
 	unsigned char *p;
 	long n;
 
-	p = buf(2 * CONC_NR * BLK, 0);
+	p = block_buf(2 * CONC_NR * BLK, 0);
 	if (!p)
 		return fail("out of memory");
 	fd = sparse_file("concurrent", CONC_SIZE);
@@ -592,11 +577,11 @@ static int concurrent_hole_writes_verified(void)
 	printf("# %s: batch 1 (%d writes into holes, one io_submit()): ",
 	       case_name, CONC_NR);
 	printf("io_submit() %.1f ms, all reaped %.1f ms after it began\n",
-	       msf(t1 - t0), msf(t_first - t0));
+	       ns_to_ms(t1 - t0), ns_to_ms(t_first - t0));
 	printf("# %s: batch 2 (%d writes, %d onto batch 1's blocks): ",
 	       case_name, CONC_NR, CONC_NR / 2);
 	printf("io_submit() %.1f ms; both batches done after %.1f ms\n",
-	       msf(t2 - t1), msf(now_ns() - t0));
+	       ns_to_ms(t2 - t1), ns_to_ms(now_ns() - t0));
 	ret = verify_concurrent(fd, blocks, 2 * CONC_NR, &won2);
 	if (!ret)
 		printf("# %s: %d blocks written twice: %d read as batch 1's, %d as batch 2's\n",
@@ -700,7 +685,7 @@ static int fill_free_space(void)
  */
 static int free_stale_blocks(off_t len, struct extent *ext, int max)
 {
-	unsigned char *p = buf(CHUNK, 0);
+	unsigned char *p = block_buf(CHUNK, 0);
 	size_t sl = strlen(STALE_STR), i;
 	int fd, dfd, nr = -1;
 	char path[512];
@@ -778,7 +763,7 @@ static void note_bad(const char *fmt, ...)
 /* Sweep the file with buffered reads until told to stop. */
 static void buffered_reader(const char *name)
 {
-	unsigned char *p = buf(READ_CHUNK, 0), *b;
+	unsigned char *p = block_buf(READ_CHUNK, 0), *b;
 	uint64_t block;
 	struct stamp s;
 	char d[96];
@@ -866,7 +851,7 @@ static long on_stale(const struct extent *ext, int nr,
 /* Read the race file back (O_DIRECT): written blocks as written. */
 static int verify_race(int fd, const uint64_t *seq_of)
 {
-	unsigned char *p = buf(CHUNK, 0xee), *b;
+	unsigned char *p = block_buf(CHUNK, 0xee), *b;
 	uint64_t block;
 	int ret = 0;
 	char s[96];
@@ -909,7 +894,7 @@ static int buffered_reader_never_sees_stale_data(void)
 	struct extent *old = calloc(MAX_EXTENTS, sizeof(*old));
 	struct extent *ext = calloc(MAX_EXTENTS, sizeof(*ext));
 	uint64_t *seq_of = calloc(RACE_BLOCKS, sizeof(*seq_of));
-	unsigned char *bufs = buf(RACE_QD * BLK, 0);
+	unsigned char *bufs = block_buf(RACE_QD * BLK, 0);
 	struct iocb cbs[RACE_QD], *cbp[RACE_QD];
 	int fd = -1, nold, nr, i, slot, status, ret = -1;
 	int free_slots[RACE_QD], nfree = RACE_QD, inflight = 0;
@@ -1056,13 +1041,13 @@ static ssize_t write_nowait_block(int fd, void *p, int flags, int *err,
 	errno = 0;
 	n = pwritev2(fd, &iov, 1, (off_t)NOWAIT_BLOCK * BLK, flags);
 	*err = errno;
-	*ms = msf(now_ns() - t0);
+	*ms = ns_to_ms(now_ns() - t0);
 	return n;
 }
 
 static int nowait_hole_write_gets_eagain(void)
 {
-	unsigned char *p = buf(BLK, 0), *q = buf(BLK, 0xee);
+	unsigned char *p = block_buf(BLK, 0), *q = block_buf(BLK, 0xee);
 	struct stat st0, st1;
 	int fd, err, ret = -1;
 	double ms;
@@ -1147,30 +1132,6 @@ static const struct {
 	  buffered_reader_never_sees_stale_data },
 };
 
-/* Run case @i in a process of its own; 0 if it passed. */
-static int run_case(size_t i)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		int ret;
-
-		case_name = cases[i].name;
-		why[0] = 0;
-		ret = cases[i].fn();
-		print_case(cases[i].name, ret);
-		_exit(ret ? 1 : 0);
-	}
-	if (pid < 0) {
-		printf("case %s fail fork: %s\n", cases[i].name,
-		       strerror(errno));
-		return -1;
-	}
-	return wait_case(pid, cases[i].name, CASE_LIMIT_MS);
-}
-
 int main(int argc, char **argv)
 {
 	int list = argc == 3 && !strcmp(argv[1], "--list");
@@ -1196,6 +1157,7 @@ int main(int argc, char **argv)
 	}
 	throttle_init(&thr, "ALLOC_CGROUP", major(st.st_rdev), minor(st.st_rdev));
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		failures += !!run_case(i);
+		failures += !!run_case_forked(cases[i].name, cases[i].fn,
+					      CASE_LIMIT_MS);
 	return failures ? 1 : 0;
 }

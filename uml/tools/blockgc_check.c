@@ -87,7 +87,7 @@
 #define CASE_LIMIT_MS	110000.0
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-static const char *dir, *case_name;
+static const char *dir;
 
 /*
  * What the processes of a case saw, in memory shared across fork(); the
@@ -618,30 +618,6 @@ static const struct {
 	{ "fill_with_aio", fill_with_aio },
 };
 
-/* Run case @i in a process of its own; 0 if it passed. */
-static int run_case(size_t i)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		int ret;
-
-		case_name = cases[i].name;
-		why[0] = 0;
-		ret = cases[i].fn();
-		print_case(cases[i].name, ret);
-		_exit(ret ? 1 : 0);
-	}
-	if (pid < 0) {
-		printf("case %s fail fork: %s\n", cases[i].name,
-		       strerror(errno));
-		return -1;
-	}
-	return wait_case(pid, cases[i].name, CASE_LIMIT_MS);
-}
-
 int main(int argc, char **argv)
 {
 	int failures = 0;
@@ -664,7 +640,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		if (run_case(i))
+		if (run_case_forked(cases[i].name, cases[i].fn, CASE_LIMIT_MS))
 			failures++;
 	return failures ? 1 : 0;
 }

@@ -48,16 +48,6 @@ static const char *dir;
 static aio_context_t ctx;
 static int failures;
 
-static void *buf(size_t len, int byte)
-{
-	void *p;
-
-	if (posix_memalign(&p, BLK, len))
-		return NULL;
-	memset(p, byte, len);
-	return p;
-}
-
 static int open_file(const char *name, int trunc)
 {
 	char path[512];
@@ -222,7 +212,7 @@ static int expect_bytes(int fd, off_t off, size_t len, int byte)
 {
 	off_t start = off & ~(off_t)(BLK - 1);
 	size_t span = ((off + len + BLK - 1) & ~(off_t)(BLK - 1)) - start;
-	unsigned char *p = buf(span, 0xee);
+	unsigned char *p = block_buf(span, 0xee);
 	size_t i;
 	ssize_t n;
 
@@ -248,7 +238,7 @@ static int expect_bytes(int fd, off_t off, size_t len, int byte)
 static int sync_aligned_write_read(void)
 {
 	int fd = open_file("sync", 1);
-	void *p = buf(BIG, 0x11);
+	void *p = block_buf(BIG, 0x11);
 
 	if (fd < 0 || !p)
 		return fail("setup: %s", strerror(errno));
@@ -267,8 +257,8 @@ static int aio_aligned_overwrite_and_read(void)
 	if (fd < 0)
 		return fail("open: %s", strerror(errno));
 	for (i = 0; i < 8; i++) {
-		w[i] = buf(BLK, 0x20 + i);
-		r[i] = buf(BLK, 0);
+		w[i] = block_buf(BLK, 0x20 + i);
+		r[i] = block_buf(BLK, 0);
 		if (!w[i] || !r[i])
 			return fail("out of memory");
 		prep(&cbs[i], IOCB_CMD_PWRITE, fd, w[i], BLK, i * BLK);
@@ -301,7 +291,7 @@ static int aio_subblock_into_holes(void)
 	if (fd < 0 || ftruncate(fd, 64 * BLK))
 		return fail("setup: %s", strerror(errno));
 	for (i = 0; i < 4; i++) {
-		void *p = buf(SUB, 0x40 + i);
+		void *p = block_buf(SUB, 0x40 + i);
 
 		if (!p)
 			return fail("out of memory");
@@ -329,7 +319,7 @@ static int aio_subblock_overwrite(void)
 	if (fd < 0)
 		return fail("open: %s", strerror(errno));
 	for (i = 0; i < 4; i++) {
-		void *p = buf(SUB, 0x50 + i);
+		void *p = block_buf(SUB, 0x50 + i);
 
 		if (!p)
 			return fail("out of memory");
@@ -356,8 +346,8 @@ static int io_uring_overwrite_read_and_subblock(void)
 	if (fd < 0 || ftruncate(fd, 16 * BLK) || ring_setup())
 		return fail("setup: %s", strerror(errno));
 	for (i = 0; i < 8; i++) {
-		w[i] = buf(BLK, 0x80 + i);
-		r[i] = buf(BLK, 0);
+		w[i] = block_buf(BLK, 0x80 + i);
+		r[i] = block_buf(BLK, 0);
 		if (!w[i] || !r[i] || pwrite(fd, r[i], BLK, i * BLK) != BLK)
 			return fail("setup: %s", strerror(errno));
 		ring_queue(IORING_OP_WRITE, fd, w[i], BLK, i * BLK);
@@ -385,7 +375,7 @@ static int io_uring_overwrite_read_and_subblock(void)
 static int aio_subblock_extending(void)
 {
 	int fd = open_file("extend", 1);
-	void *a = buf(SUB, 0x61), *b = buf(SUB, 0x62);
+	void *a = block_buf(SUB, 0x61), *b = block_buf(SUB, 0x62);
 	struct stat st;
 
 	if (fd < 0 || !a || !b)
@@ -412,7 +402,7 @@ static int aio_subblock_extending(void)
 static int nowait_refusal_leaves_nothing_held(void)
 {
 	int fd = open_file("holes", 0);
-	void *p = buf(BLK, 0x70);
+	void *p = block_buf(BLK, 0x70);
 	struct iovec iov = { .iov_base = p, .iov_len = SUB };
 	ssize_t n;
 
@@ -442,7 +432,7 @@ static int nowait_refusal_leaves_nothing_held(void)
  */
 static int write_as_nobody(int fd)
 {
-	void *a = buf(BLK, 0x90), *b = buf(SUB, 0x91);
+	void *a = block_buf(BLK, 0x90), *b = block_buf(SUB, 0x91);
 
 	if (!a || !b || setgid(65534) || setuid(65534))
 		return 1;
@@ -459,7 +449,7 @@ static int write_as_nobody(int fd)
 static int aio_writes_to_setuid_file(void)
 {
 	int fd = open_file("setuid", 1), status;
-	void *old = buf(4 * BLK, 0x01);
+	void *old = block_buf(4 * BLK, 0x01);
 	struct stat st;
 	pid_t pid;
 
@@ -489,7 +479,7 @@ static int after_inflight_write(const char *name, int (*op)(int fd),
 				int (*check)(int fd))
 {
 	int fd = open_file(name, 1);
-	void *old = buf(BIG, 0x01), *new = buf(BIG, 0x02);
+	void *old = block_buf(BIG, 0x01), *new = block_buf(BIG, 0x02);
 	struct iocb cb;
 
 	if (fd < 0 || !old || !new)

@@ -66,21 +66,6 @@ static const char *dir, *cur;
 static struct throttle thr;
 static int failures;
 
-static double msf(int64_t ns)
-{
-	return ns / 1e6;
-}
-
-static void *buf(size_t len, int byte)
-{
-	void *p;
-
-	if (posix_memalign(&p, BLK, len))
-		return NULL;
-	memset(p, byte, len);
-	return p;
-}
-
 static int open_in_dir(const char *name, int flags)
 {
 	char path[512];
@@ -125,7 +110,7 @@ static int make_unwritten(int fd)
  */
 static int make_eof_block(int fd)
 {
-	void *p = buf(2 * BLK, OLD_BYTE);
+	void *p = block_buf(2 * BLK, OLD_BYTE);
 	int ret = -1;
 
 	if (p && pwrite(fd, p, 2 * BLK, 0) == 2 * BLK &&
@@ -188,7 +173,7 @@ static void child_writer(int fd, off_t off, size_t len, int throttle,
 	aio_context_t ctx = 0;
 	struct iocb cb, *cbp = &cb;
 	struct io_event ev;
-	void *p = buf(len, SUB_BYTE);
+	void *p = block_buf(len, SUB_BYTE);
 	long n;
 
 	if (!p)
@@ -278,9 +263,9 @@ static void describe(const unsigned char *p, const struct layout *l)
 /* The block holds one of the two serial orders' results. */
 static int check_block(int fd, const struct layout *l, const char **order)
 {
-	unsigned char *p = buf(BLK, 0xee);
-	unsigned char *first = buf(BLK, ALIGNED_BYTE);
-	unsigned char *second = buf(BLK, ALIGNED_BYTE);
+	unsigned char *p = block_buf(BLK, 0xee);
+	unsigned char *first = block_buf(BLK, ALIGNED_BYTE);
+	unsigned char *second = block_buf(BLK, ALIGNED_BYTE);
 	ssize_t n;
 	int ret = 0;
 
@@ -315,7 +300,7 @@ static int overlap(const struct layout *l, int throttle)
 	long long wiops = 0, wios = 0, min_hold = 0;
 	struct report sub = { 0 }, done = { 0 };
 	int fd, pfd[2], status, ret, err = 0;
-	void *a = buf(BLK, ALIGNED_BYTE);
+	void *a = block_buf(BLK, ALIGNED_BYTE);
 	const char *order = NULL;
 	int64_t t0 = 0, t1 = 0;
 	ssize_t n = 0;
@@ -360,11 +345,11 @@ static int overlap(const struct layout *l, int throttle)
 		close(fd);
 		return -1;
 	}
-	printf("# %s: aligned write took %.1f ms; ", cur, msf(t1 - t0));
+	printf("# %s: aligned write took %.1f ms; ", cur, ns_to_ms(t1 - t0));
 	printf("sub-block io_submit() %.1f ms, ",
-	       msf(sub.t_queued - sub.t_submit));
+	       ns_to_ms(sub.t_queued - sub.t_submit));
 	printf("its event reaped %.1f ms after submission, %s the aligned write returned",
-	       msf(done.t_done - sub.t_submit),
+	       ns_to_ms(done.t_done - sub.t_submit),
 	       done.t_done < t1 ? "before" : "after");
 	if (throttle) {
 		wios = throttle_wios(&thr) - wios;
@@ -391,7 +376,7 @@ static int overlap(const struct layout *l, int throttle)
 	if (throttle && done.t_done - sub.t_submit < min_hold * 1000000)
 		return fail("throttle not engaged: %s %.1f ms, want >= %lld ms (io.max wiops=%lld)",
 			    "the sub-block write completed after",
-			    msf(done.t_done - sub.t_submit), min_hold, wiops);
+			    ns_to_ms(done.t_done - sub.t_submit), min_hold, wiops);
 	return 0;
 }
 
@@ -428,8 +413,8 @@ static int control_unthrottled(void)
  */
 static int append_vs_aligned(void)
 {
-	unsigned char *a = buf(2 * BLK, ALIGNED_BYTE);
-	unsigned char *back = buf(2 * BLK, 0xee);
+	unsigned char *a = block_buf(2 * BLK, ALIGNED_BYTE);
+	unsigned char *back = block_buf(2 * BLK, 0xee);
 	struct report sub = { 0 }, done = { 0 };
 	int fd, afd, pfd[2], status, ret;
 	long long wiops = 1;
@@ -469,7 +454,7 @@ static int append_vs_aligned(void)
 	close(pfd[0]);
 	if (!ret) {
 		printf("# %s: aligned write took %.1f ms; append reaped %.1f ms after submission\n",
-		       cur, msf(t1 - t0), msf(done.t_done - sub.t_submit));
+		       cur, ns_to_ms(t1 - t0), ns_to_ms(done.t_done - sub.t_submit));
 		if (n != 2 * BLK || done.res != BLK)
 			ret = fail("aligned write %zd, append %lld", n, done.res);
 		else if (pread(fd, back, 2 * BLK, 0) != 2 * BLK)
@@ -479,7 +464,7 @@ static int append_vs_aligned(void)
 				   back[512], back[BLK + SUB]);
 		else if (done.t_done - sub.t_submit < 500 / wiops * 1000000)
 			ret = fail("throttle not engaged: the append completed after %.1f ms",
-				   msf(done.t_done - sub.t_submit));
+				   ns_to_ms(done.t_done - sub.t_submit));
 	}
 	close(fd);
 	free(a);

@@ -410,8 +410,6 @@ static const struct {
 	[UNLINK_LINK] = { "unlink_link", op_unlink_link },
 };
 
-static const char *case_name;
-
 /*
  * One task: set up a ring with @flags, submit an O_DIRECT read (or write)
  * of IO_LEN bytes at 0 and do not reap it; time the operation @what on
@@ -867,31 +865,6 @@ static int group_of(const char *name)
 	return -1;
 }
 
-/* Run case @i in a process of its own; 0 if it passed. */
-static int run_case(size_t i)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		int ret;
-
-		case_name = cases[i].name;
-		ring.fd = -1;
-		why[0] = 0;
-		ret = cases[i].fn();
-		print_case(cases[i].name, ret);
-		_exit(ret ? 1 : 0);
-	}
-	if (pid < 0) {
-		printf("case %s fail fork: %s\n", cases[i].name,
-		       strerror(errno));
-		return -1;
-	}
-	return wait_case(pid, cases[i].name, CASE_LIMIT_MS);
-}
-
 int main(int argc, char **argv)
 {
 	int list = argc == 3 && !strcmp(argv[1], "--list");
@@ -921,8 +894,10 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return 1;
 	}
+	ring.fd = -1;	/* each case, in its own process, sets up its ring */
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		if (cases[i].group == group && run_case(i))
+		if (cases[i].group == group &&
+		    run_case_forked(cases[i].name, cases[i].fn, CASE_LIMIT_MS))
 			failures++;
 	return failures ? 1 : 0;
 }

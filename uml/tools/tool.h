@@ -113,6 +113,52 @@ static inline int wait_case(pid_t pid, const char *name, double limit_ms)
 	return WEXITSTATUS(status) ? -1 : 0;
 }
 
+/* The case running in this process, for its "# NAME: ..." figures. */
+static const char *case_name;
+
+/*
+ * Runs case @name, @fn, in a process of its own, killed after @limit_ms;
+ * 0 if it passed.  The child starts with case_name set and why empty.
+ */
+static inline int run_case_forked(const char *name, int (*fn)(void),
+				  double limit_ms)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int ret;
+
+		case_name = name;
+		why[0] = 0;
+		ret = fn();
+		print_case(name, ret);
+		_exit(ret ? 1 : 0);
+	}
+	if (pid < 0) {
+		printf("case %s fail fork: %s\n", name, strerror(errno));
+		return -1;
+	}
+	return wait_case(pid, name, limit_ms);
+}
+
+static inline double ns_to_ms(int64_t ns)
+{
+	return ns / 1e6;
+}
+
+/* @len bytes of @byte, aligned for O_DIRECT (4096), or NULL. */
+static inline void *block_buf(size_t len, int byte)
+{
+	void *p;
+
+	if (posix_memalign(&p, 4096, len))
+		return NULL;
+	memset(p, byte, len);
+	return p;
+}
+
 /* A cgroup that blk-throttle limits, and the device whose state is read. */
 struct throttle {
 	const char *cgroup;	/* its directory, from the environment */
