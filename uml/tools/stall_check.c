@@ -66,6 +66,7 @@
 #define DEV_MS		100.0		/* device time allowed on top */
 #define RESCUE_MS	8000		/* watchdog polls the ring after this */
 #define REAP_MS		8000.0
+#define ISSUE_TRIES	3		/* submissions to see one in flight */
 #define THR_LEN		(16 * BLK)	/* the throttled write: 64 KiB */
 #define THR_LIMIT_MS	10000.0
 #define CASE_LIMIT_MS	25000.0
@@ -371,6 +372,62 @@ static int watchdog_stop(pid_t pid, int stop)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 3;
 }
 
+/* A completion is waiting in the CQ ring. */
+static int ring_has_completion(void)
+{
+	return *ring.cq_head != __atomic_load_n(ring.cq_tail, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Make the next try's I/O tell from the last one's: a write gets a new
+ * pattern (the file holds the reaped one's), a read buffer is cleared.
+ */
+static void fresh_io(int write, unsigned char *io, int *seed)
+{
+	size_t i;
+
+	if (!write) {
+		memset(io, 0, IO_LEN);
+		return;
+	}
+	++*seed;
+	for (i = 0; i < IO_LEN; i++)
+		io[i] = pattern(i, *seed);
+}
+
+/*
+ * Submit the read (or write) and see it in flight on the device.  A host
+ * that deschedules UML for longer than the device delay lets the I/O
+ * complete unseen, and the case would time an operation with nothing in
+ * flight; then reap it and submit it again, with fresh data, up to
+ * ISSUE_TRIES times.  *seed is the pattern the write carries.
+ */
+static int submit_seen_in_flight(int write, int fd, void *io, int *seed,
+				 int *ir, int *iw, double *issue_ms,
+				 int *tries)
+{
+	long res;
+
+	for (*tries = 1;; ++*tries) {
+		if (ring_submit(write ? IORING_OP_WRITE : IORING_OP_READ, fd,
+				io, IO_LEN, 0))
+			return -1;
+		if (!wait_issued(write, ir, iw, issue_ms))
+			return 0;
+		if (!ring_has_completion())
+			return -1;
+		if (*tries == ISSUE_TRIES)
+			return fail("the %s completed unseen %d times",
+				    write ? "write" : "read", ISSUE_TRIES);
+		if (ring_reap(&res, 0))
+			return -1;
+		if (res != IO_LEN)
+			return fail("the unseen %s returned %ld",
+				    write ? "write" : "read", res);
+		fresh_io(write, io, seed);
+	}
+}
+
 /* The operations that take i_rwsem exclusively, on @fd's file. */
 static int bfd = -1;
 
@@ -419,7 +476,7 @@ static int ring_case(unsigned int flags, int write, enum what what,
 		     double limit_ms)
 {
 	int seed = write ? 0x30 : 0x10, fd, stop = -1, rescued, reaped, ret;
-	int ir, iw;
+	int ir, iw, tries = 1;
 	void *io = buf(IO_LEN, write ? 0x30 : -1);
 	pid_t wd = -1;
 	double t0, t1, issue_ms = 0;
@@ -438,9 +495,7 @@ static int ring_case(unsigned int flags, int write, enum what what,
 		if (link(path_of("uring"), path_of("uring.link")))
 			return fail("link: %s", strerror(errno));
 	}
-	if (ring_setup(flags) ||
-	    ring_submit(write ? IORING_OP_WRITE : IORING_OP_READ, fd, io,
-			IO_LEN, 0))
+	if (ring_setup(flags))
 		return -1;
 	/*
 	 * A polled request stays in flight until polled, but with SQPOLL the
@@ -448,10 +503,18 @@ static int ring_case(unsigned int flags, int write, enum what what,
 	 * on the first poll): that case only shows the operation is not held
 	 * up, inflight_before says whether the read was still in flight.
 	 */
-	if (flags & IORING_SETUP_IOPOLL)
+	if (flags & IORING_SETUP_IOPOLL) {
+		if (ring_submit(write ? IORING_OP_WRITE : IORING_OP_READ, fd,
+				io, IO_LEN, 0))
+			return -1;
 		dev_inflight(&ir, &iw);
-	else if (wait_issued(write, &ir, &iw, &issue_ms))
+	} else if (submit_seen_in_flight(write, fd, io, &seed, &ir, &iw,
+					 &issue_ms, &tries)) {
 		return -1;
+	}
+	if (!(flags & IORING_SETUP_IOPOLL) && ring_has_completion())
+		return fail("the %s completed before the %s started",
+			    write ? "write" : "read", ops[what].name);
 	if (flags == IORING_SETUP_IOPOLL)
 		wd = watchdog_start(&stop);
 	t0 = now_ms();
@@ -461,9 +524,10 @@ static int ring_case(unsigned int flags, int write, enum what what,
 		ret = errno;
 	rescued = watchdog_stop(wd, stop);
 	reaped = ring_reap(&res, REAP_MS);
-	printf("# %s %s_ms=%.1f io_res=%ld inflight_before=%d:%d issue_wait_ms=%.1f rescued=%d\n",
-	       case_name, ops[what].name, t1 - t0, res, ir, iw, issue_ms,
-	       rescued);
+	printf("# %s %s_ms=%.1f io_res=%ld inflight_before=%d:%d",
+	       case_name, ops[what].name, t1 - t0, res, ir, iw);
+	printf(" issue_wait_ms=%.1f issue_tries=%d rescued=%d\n", issue_ms,
+	       tries, rescued);
 	ring_exit();
 	if (reaped)
 		return -1;
