@@ -33,8 +33,8 @@ RT_PROFILE=rt
 . "$ROOT/scripts/kunit.sh"
 # shellcheck source=scripts/torture.sh
 . "$ROOT/scripts/torture.sh"
-# shellcheck source=scripts/bench.sh
-. "$ROOT/scripts/bench.sh"
+# shellcheck source=bench/bench.sh
+. "$ROOT/bench/bench.sh"
 
 usage() {
 	cat <<EOF
@@ -70,9 +70,12 @@ usage: ./run.sh [SUBCOMMAND [ARGS]]
   coverage            lcov/genhtml/diff-cover report of the last kunit run
   lint                shellcheck and checkpatch --strict
   bench [REPETITIONS] [SECONDS]
-                      fio on XFS and ext4, UML without vs with the product
-                      series (default 3 alternating runs, 5 s a workload);
-                      writes bench/results.md and results/bench.json
+                      fio and metadata-operation latency on XFS and ext4,
+                      UML without vs with the product series, alternating
+                      (default 3 repetitions, 3 s a workload), over device
+                      delays from CPU-bound to device-bound; writes
+                      bench/results.md, bench/mixed_sweep.svg and
+                      results/bench.json
   warmloop [FILE]     time the warm loop: touch FILE (default
                       linux/kernel/locking/rwsem.c), rebuild, run all suites
   help                this text
@@ -442,7 +445,7 @@ checkpatch() {
 
 checkpatch_all() {
 	local p failed=0
-	step "checkpatch.pl --strict on every patch, kunit-tests/ and uml/tools/"
+	step "checkpatch.pl --strict on every patch, kunit-tests/, uml/tools/ and bench/"
 	# The workbench's test-only files (kernel/locking/rwsem_kunit.h) need
 	# no MAINTAINERS entry of their own: kernel/locking/ covers them.
 	for p in "$PATCHES"/workbench/*.patch; do
@@ -463,8 +466,9 @@ checkpatch_all() {
 		echo "checkpatch: kunit-tests/" >&2
 		failed=1
 	fi
-	if ! checkpatch -f --ignore FILE_PATH_CHANGES "$ROOT"/uml/tools/*.[ch]; then
-		echo "checkpatch: uml/tools/" >&2
+	if ! checkpatch -f --ignore FILE_PATH_CHANGES "$ROOT"/uml/tools/*.[ch] \
+		"$ROOT"/bench/*.c; then
+		echo "checkpatch: uml/tools/ or bench/" >&2
 		failed=1
 	fi
 	return $failed
@@ -473,8 +477,8 @@ checkpatch_all() {
 shellcheck_all() {
 	require shellcheck
 	step "shellcheck"
-	(cd "$ROOT" && shellcheck -x run.sh scripts/*.sh coverage/*.sh .ci/run &&
-		shellcheck -x -s sh uml/init uml/lib.sh uml/plans/*) ||
+	(cd "$ROOT" && shellcheck -x run.sh scripts/*.sh bench/*.sh coverage/*.sh .ci/run &&
+		shellcheck -x -s sh uml/init uml/lib.sh uml/plans/* bench/workloads) ||
 		die "shellcheck found problems (above)"
 }
 

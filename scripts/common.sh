@@ -29,6 +29,7 @@ package_of() {
 	xz) echo xz-utils ;;
 	dpkg-query) echo dpkg ;;
 	qemu-system-x86_64) echo qemu-system-x86 ;;
+	gnuplot) echo gnuplot-nox ;;
 	*) echo "$1" ;;
 	esac
 }
