@@ -520,6 +520,9 @@ cmd_main() {
 
 cmd_test() {
 	shellcheck_all
+	step "KCIDB writer self-test"
+	PATH=/usr/bin:$PATH python3 "$ROOT/scripts/kcidb_selftest.py" ||
+		die "the KCIDB writer's self-test failed (above)"
 	cmd_prepare
 	checkpatch_all || die "checkpatch found problems (above)"
 	cmd_export --check

@@ -264,6 +264,22 @@ run_plans() {
 REPORTED=()
 
 # Console scan, per-suite table, and the closing "N passed, N failed" line.
+# write_kcidb DIR... - results/kcidb.json, the reported profile directories
+# as a KCIDB v5 report, checked against scripts/kcidb.schema.json with
+# Debian's python3-jsonschema (hence Debian's python3 first in PATH).
+write_kcidb() {
+	local dir args=()
+	for dir in "$@"; do
+		args+=(--profile-dir "$dir")
+	done
+	step "writing ${RESULTS#"$ROOT"/}/kcidb.json (KCIDB v5) and checking it"
+	python3 "$ROOT/scripts/kcidb.py" write --results "$RESULTS" \
+		--linux "$LINUX" --version-file "$VERSION_FILE" \
+		--out "$RESULTS/kcidb.json" "${args[@]}" &&
+		PATH=/usr/bin:$PATH python3 "$ROOT/scripts/kcidb.py" check \
+			--schema "$ROOT/scripts/kcidb.schema.json" "$RESULTS/kcidb.json"
+}
+
 report_suites() {
 	local rc=0 dir logs=() jsons=()
 	for dir in "${REPORTED[@]}"; do
@@ -277,6 +293,7 @@ report_suites() {
 	fi
 	step "scanning console logs for kernel reports"
 	python3 "$RESULTS_PY" scan "${logs[@]}" || rc=1
+	write_kcidb "${REPORTED[@]}" || rc=1
 	step "results"
 	python3 "$RESULTS_PY" table "${jsons[@]}" || rc=1
 	return $rc
