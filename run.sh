@@ -33,6 +33,8 @@ RT_PROFILE=rt
 . "$ROOT/scripts/kunit.sh"
 # shellcheck source=scripts/torture.sh
 . "$ROOT/scripts/torture.sh"
+# shellcheck source=scripts/fsmatrix.sh
+. "$ROOT/scripts/fsmatrix.sh"
 # shellcheck source=bench/bench.sh
 . "$ROOT/bench/bench.sh"
 
@@ -67,6 +69,10 @@ usage: ./run.sh [SUBCOMMAND [ARGS]]
                       vs with the product series, then rwsem_transfer_lock
                       on the patched and the PREEMPT_RT kernel (default
                       60 s, 3 each); writes bench/locktorture.md
+  fsmatrix [PLAN]     the plan of the filesystems the series does not
+                      convert (default uml_fs_other) on UML without and
+                      with the product series; the results must match;
+                      writes results/fsmatrix/
   coverage            lcov/genhtml/diff-cover report of the last kunit run
   lint                shellcheck and checkpatch --strict
   bench [REPETITIONS] [SECONDS]
@@ -556,6 +562,7 @@ main() {
 	smp) build_and_run "$SMP_PROFILE" "$@" ;;
 	rt) build_and_run "$RT_PROFILE" "$@" ;;
 	locktorture) cmd_locktorture "$@" ;;
+	fsmatrix) cmd_fsmatrix "$@" ;;
 	coverage) cmd_coverage ;;
 	lint) cmd_lint ;;
 	bench) cmd_bench "$@" ;;

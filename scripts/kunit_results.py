@@ -163,8 +163,13 @@ def plan_summary(plan_dir, boots):
         with open(jsonl) as f:
             rows = [json.loads(l) for l in f if l.strip()]
     for row in rows:
-        row['ops'] = fio_ops(os.path.join(plan_dir, 'fio', row['fio_json'])
-                             if row.get('fio_json') else None)
+        # A fio workload's I/Os come from its JSON; a row without one
+        # (uml_fs_other's dio_matrix cases) says how many it issued.
+        if row.get('fio_json'):
+            row['ops'] = fio_ops(os.path.join(plan_dir, 'fio',
+                                              row['fio_json']))
+        else:
+            row['ops'] = row.get('ops') or 0
     logs = sorted(l for l in os.listdir(boots) if l.endswith(f'-{plan}.log'))
     log = os.path.join(boots, logs[-1]) if logs else None
     reports = len(list(unexpected_reports(log))) if log else None

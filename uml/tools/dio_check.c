@@ -116,93 +116,31 @@ static int aio_rw(int op, int fd, void *p, size_t len, off_t off)
 }
 
 /*
- * A minimal io_uring: one ring, raw system calls.  io_uring first tries
- * every request with IOCB_NOWAIT.  (It stopped setting IOCB_DIO_CALLER_COMP
- * in 6.6, and iomap refuses it for I/O that holds i_rwsem anyway.)
+ * io_uring (tool.h's ring) first tries every request with IOCB_NOWAIT.
+ * (It stopped setting IOCB_DIO_CALLER_COMP in 6.6, and iomap refuses it
+ * for I/O that holds i_rwsem anyway.)
  */
-static struct {
-	int fd;
-	unsigned int *sq_tail, *sq_mask, *sq_array;
-	unsigned int *cq_head, *cq_tail, *cq_mask;
-	struct io_uring_sqe *sqes;
-	struct io_uring_cqe *cqes;
-} ring;
-
-static void *ring_map(size_t len, off_t what)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_POPULATE, ring.fd, what);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static int ring_setup(void)
-{
-	struct io_uring_params p = { 0 };
-	char *sq, *cq;
-
-	ring.fd = syscall(__NR_io_uring_setup, MAX_IO, &p);
-	if (ring.fd < 0)
-		return fail("io_uring_setup: %s", strerror(errno));
-	sq = ring_map(p.sq_off.array + p.sq_entries * sizeof(unsigned int),
-		      IORING_OFF_SQ_RING);
-	cq = ring_map(p.cq_off.cqes + p.cq_entries *
-		      sizeof(struct io_uring_cqe), IORING_OFF_CQ_RING);
-	ring.sqes = ring_map(p.sq_entries * sizeof(struct io_uring_sqe),
-			     IORING_OFF_SQES);
-	if (!sq || !cq || !ring.sqes)
-		return fail("io_uring mmap: %s", strerror(errno));
-	ring.sq_tail = (unsigned int *)(sq + p.sq_off.tail);
-	ring.sq_mask = (unsigned int *)(sq + p.sq_off.ring_mask);
-	ring.sq_array = (unsigned int *)(sq + p.sq_off.array);
-	ring.cq_head = (unsigned int *)(cq + p.cq_off.head);
-	ring.cq_tail = (unsigned int *)(cq + p.cq_off.tail);
-	ring.cq_mask = (unsigned int *)(cq + p.cq_off.ring_mask);
-	ring.cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
-	return 0;
-}
+static struct ring ring = { .fd = -1 };
 
 static void ring_queue(int op, int fd, void *p, size_t len, off_t off)
 {
-	unsigned int tail = *ring.sq_tail, i = tail & *ring.sq_mask;
-	struct io_uring_sqe *sqe = &ring.sqes[i];
-
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = op;
-	sqe->fd = fd;
-	sqe->addr = (uintptr_t)p;
-	sqe->len = len;
-	sqe->off = off;
-	sqe->user_data = len;
-	ring.sq_array[i] = i;
-	__atomic_store_n(ring.sq_tail, tail + 1, __ATOMIC_RELEASE);
+	ring_prep(&ring, op, fd, p, len, off, len);
 }
 
 /* Submit @nr queued requests, wait for all; each must transfer its length. */
 static int ring_run(unsigned int nr)
 {
-	unsigned int done = 0;
+	struct io_uring_cqe cqe;
+	unsigned int done;
 
-	if (syscall(__NR_io_uring_enter, ring.fd, nr, nr,
-		    IORING_ENTER_GETEVENTS, NULL, 0) != (long)nr)
-		return fail("io_uring_enter: %s", strerror(errno));
-	while (done < nr) {
-		unsigned int head = *ring.cq_head;
-		struct io_uring_cqe *cqe;
-
-		if (head == __atomic_load_n(ring.cq_tail, __ATOMIC_ACQUIRE)) {
-			if (syscall(__NR_io_uring_enter, ring.fd, 0, 1,
-				    IORING_ENTER_GETEVENTS, NULL, 0) < 0)
-				return fail("io_uring_enter: %s",
-					    strerror(errno));
-			continue;
-		}
-		cqe = &ring.cqes[head & *ring.cq_mask];
-		if (cqe->res != (int)cqe->user_data)
-			return fail("io_uring: res %d, want %llu", cqe->res,
-				    (unsigned long long)cqe->user_data);
-		__atomic_store_n(ring.cq_head, head + 1, __ATOMIC_RELEASE);
-		done++;
+	if (ring_submit_wait(&ring, nr, nr))
+		return -1;
+	for (done = 0; done < nr; done++) {
+		if (ring_wait_cqe(&ring, &cqe))
+			return -1;
+		if (cqe.res != (int)cqe.user_data)
+			return fail("io_uring: res %d, want %llu", cqe.res,
+				    (unsigned long long)cqe.user_data);
 	}
 	return 0;
 }
@@ -343,7 +281,7 @@ static int io_uring_overwrite_read_and_subblock(void)
 	int fd = open_file("uring", 1), i;
 	void *w[8], *r[8];
 
-	if (fd < 0 || ftruncate(fd, 16 * BLK) || ring_setup())
+	if (fd < 0 || ftruncate(fd, 16 * BLK) || ring_setup(&ring, MAX_IO, 0))
 		return fail("setup: %s", strerror(errno));
 	for (i = 0; i < 8; i++) {
 		w[i] = block_buf(BLK, 0x80 + i);

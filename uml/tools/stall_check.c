@@ -189,74 +189,8 @@ static int wait_issued(int write, int *reads, int *writes, double *ms)
 	}
 }
 
-/*
- * A minimal io_uring, raw system calls: one ring of a few entries, set up
- * with the flags of the case.
- */
-static struct {
-	int fd;
-	unsigned int flags;
-	unsigned int *sq_head, *sq_tail, *sq_mask, *sq_array, *sq_flags;
-	unsigned int *cq_head, *cq_tail, *cq_mask;
-	struct io_uring_sqe *sqes;
-	struct io_uring_cqe *cqes;
-	void *sq, *cq;
-	size_t sq_len, cq_len, sqes_len;
-} ring;
-
-static void *ring_map(size_t len, off_t what)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_POPULATE, ring.fd, what);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static int ring_setup(unsigned int flags)
-{
-	struct io_uring_params p = { .flags = flags, .sq_thread_idle = 2000 };
-	char *sq, *cq;
-
-	ring.flags = flags;
-	ring.fd = syscall(__NR_io_uring_setup, 4, &p);
-	if (ring.fd < 0)
-		return fail("io_uring_setup(%#x): %s", flags, strerror(errno));
-	ring.sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
-	ring.cq_len = p.cq_off.cqes +
-		      p.cq_entries * sizeof(struct io_uring_cqe);
-	ring.sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
-	sq = ring_map(ring.sq_len, IORING_OFF_SQ_RING);
-	cq = ring_map(ring.cq_len, IORING_OFF_CQ_RING);
-	ring.sq = sq;
-	ring.cq = cq;
-	ring.sqes = ring_map(ring.sqes_len, IORING_OFF_SQES);
-	if (!sq || !cq || !ring.sqes)
-		return fail("io_uring mmap: %s", strerror(errno));
-	ring.sq_head = (unsigned int *)(sq + p.sq_off.head);
-	ring.sq_tail = (unsigned int *)(sq + p.sq_off.tail);
-	ring.sq_mask = (unsigned int *)(sq + p.sq_off.ring_mask);
-	ring.sq_array = (unsigned int *)(sq + p.sq_off.array);
-	ring.sq_flags = (unsigned int *)(sq + p.sq_off.flags);
-	ring.cq_head = (unsigned int *)(cq + p.cq_off.head);
-	ring.cq_tail = (unsigned int *)(cq + p.cq_off.tail);
-	ring.cq_mask = (unsigned int *)(cq + p.cq_off.ring_mask);
-	ring.cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
-	return 0;
-}
-
-static void ring_exit(void)
-{
-	if (ring.sqes)
-		munmap(ring.sqes, ring.sqes_len);
-	if (ring.cq)
-		munmap(ring.cq, ring.cq_len);
-	if (ring.sq)
-		munmap(ring.sq, ring.sq_len);
-	if (ring.fd >= 0)
-		close(ring.fd);
-	memset(&ring, 0, sizeof(ring));
-	ring.fd = -1;
-}
+/* tool.h's minimal io_uring: one ring of a few entries, the case's flags. */
+static struct ring ring = { .fd = -1 };
 
 /*
  * Queue one read or write and hand it to the kernel without waiting for
@@ -266,26 +200,13 @@ static void ring_exit(void)
  */
 static int ring_submit(int op, int fd, void *p, size_t len, off_t off)
 {
-	unsigned int tail = *ring.sq_tail, i = tail & *ring.sq_mask;
-	struct io_uring_sqe *sqe = &ring.sqes[i];
+	unsigned int tail = *ring.sq_tail;
 	double end;
 
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = op;
-	sqe->fd = fd;
-	sqe->addr = (uintptr_t)p;
-	sqe->len = len;
-	sqe->off = off;
-	sqe->user_data = len;
-	ring.sq_array[i] = i;
-	__atomic_store_n(ring.sq_tail, tail + 1, __ATOMIC_RELEASE);
-	if (!(ring.flags & IORING_SETUP_SQPOLL)) {
-		if (syscall(__NR_io_uring_enter, ring.fd, 1, 0, 0, NULL, 0)
-		    != 1)
-			return fail("io_uring_enter(submit): %s",
-				    strerror(errno));
-		return 0;
-	}
+	ring_prep(&ring, op, fd, p, len, off, len);
+	if (!(ring.flags & IORING_SETUP_SQPOLL))
+		return ring_submit_wait(&ring, 1, 0);
+
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(ring.sq_flags, __ATOMIC_RELAXED) &
 	    IORING_SQ_NEED_WAKEUP)
@@ -304,14 +225,11 @@ static int ring_submit(int op, int fd, void *p, size_t len, off_t off)
 static int ring_reap(long *res, double ms)
 {
 	double end = now_ms() + ms;
+	struct io_uring_cqe cqe;
 
 	for (;;) {
-		unsigned int head = *ring.cq_head;
-
-		if (head != __atomic_load_n(ring.cq_tail, __ATOMIC_ACQUIRE)) {
-			*res = ring.cqes[head & *ring.cq_mask].res;
-			__atomic_store_n(ring.cq_head, head + 1,
-					 __ATOMIC_RELEASE);
+		if (ring_cqe(&ring, &cqe)) {
+			*res = cqe.res;
 			return 0;
 		}
 		if (now_ms() > end)
@@ -372,12 +290,6 @@ static int watchdog_stop(pid_t pid, int stop)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 3;
 }
 
-/* A completion is waiting in the CQ ring. */
-static int ring_has_completion(void)
-{
-	return *ring.cq_head != __atomic_load_n(ring.cq_tail, __ATOMIC_ACQUIRE);
-}
-
 /*
  * Make the next try's I/O tell from the last one's: a write gets a new
  * pattern (the file holds the reaped one's), a read buffer is cleared.
@@ -414,7 +326,7 @@ static int submit_seen_in_flight(int write, int fd, void *io, int *seed,
 			return -1;
 		if (!wait_issued(write, ir, iw, issue_ms))
 			return 0;
-		if (!ring_has_completion())
+		if (!ring_has_cqe(&ring))
 			return -1;
 		if (*tries == ISSUE_TRIES)
 			return fail("the %s completed unseen %d times",
@@ -495,7 +407,7 @@ static int ring_case(unsigned int flags, int write, enum what what,
 		if (link(path_of("uring"), path_of("uring.link")))
 			return fail("link: %s", strerror(errno));
 	}
-	if (ring_setup(flags))
+	if (ring_setup(&ring, 4, flags))
 		return -1;
 	/*
 	 * A polled request stays in flight until polled, but with SQPOLL the
@@ -512,7 +424,7 @@ static int ring_case(unsigned int flags, int write, enum what what,
 					 &issue_ms, &tries)) {
 		return -1;
 	}
-	if (!(flags & IORING_SETUP_IOPOLL) && ring_has_completion())
+	if (!(flags & IORING_SETUP_IOPOLL) && ring_has_cqe(&ring))
 		return fail("the %s completed before the %s started",
 			    write ? "write" : "read", ops[what].name);
 	if (flags == IORING_SETUP_IOPOLL)
@@ -528,7 +440,7 @@ static int ring_case(unsigned int flags, int write, enum what what,
 	       case_name, ops[what].name, t1 - t0, res, ir, iw);
 	printf(" issue_wait_ms=%.1f issue_tries=%d rescued=%d\n", issue_ms,
 	       tries, rescued);
-	ring_exit();
+	ring_exit(&ring);
 	if (reaped)
 		return -1;
 	if (ret)
@@ -610,15 +522,22 @@ static struct shared {
 	int err[2];
 } *sh;
 
-/* Child: join the throttled cgroup, overwrite @name by aio, watch it. */
-static void writer(const char *name, int seed, int ready)
+/* The file the throttled writer overwrites, and the data's pattern. */
+struct writer_arg {
+	const char *name;
+	int seed;
+};
+
+/* Child: join the throttled cgroup, overwrite the file by aio, watch it. */
+static void writer(const void *arg, int ready)
 {
+	const struct writer_arg *a = arg;
 	struct timespec zero = { 0 };
 	aio_context_t ctx = 0;
 	struct iocb cb = { 0 }, *cbp = &cb;
 	struct io_event ev;
 	char path[512];
-	void *p = buf(THR_LEN, seed), *q = buf(THR_LEN, -1);
+	void *p = buf(THR_LEN, a->seed), *q = buf(THR_LEN, -1);
 	int fd, cg;
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
@@ -626,7 +545,7 @@ static void writer(const char *name, int seed, int ready)
 	if (cg < 0 || write(cg, "0", 1) != 1)
 		_exit(10);
 	close(cg);
-	fd = open(path_of(name), O_RDWR | O_DIRECT);
+	fd = open(path_of(a->name), O_RDWR | O_DIRECT);
 	if (fd < 0 || !p || !q || syscall(SYS_io_setup, 1, &ctx))
 		_exit(11);
 	cb.aio_lio_opcode = IOCB_CMD_PWRITE;
@@ -658,29 +577,12 @@ static void writer(const char *name, int seed, int ready)
 
 static pid_t start_writer(const char *name, int seed)
 {
-	struct pollfd pfd;
-	int fds[2];
+	struct writer_arg a = { name, seed };
 	pid_t pid;
-	char c;
 
 	memset(sh, 0, sizeof(*sh));
-	if (pipe(fds))
-		return fail("pipe: %s", strerror(errno));
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		writer(name, seed, fds[1]);
-	}
-	close(fds[1]);
-	pfd.fd = fds[0];
-	pfd.events = POLLIN;
-	if (pid < 0 || poll(&pfd, 1, 5000) != 1 || read(fds[0], &c, 1) != 1) {
-		close(fds[0]);
-		return fail("the throttled writer did not submit");
-	}
-	close(fds[0]);
-	return pid;
+	pid = fork_ready(writer, &a, 5000);
+	return pid < 0 ? fail("the throttled writer did not submit") : pid;
 }
 
 /* Wait for @pid until @deadline; its exit status, or -1 with a reason. */
@@ -958,7 +860,6 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return 1;
 	}
-	ring.fd = -1;	/* each case, in its own process, sets up its ring */
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		if (cases[i].group == group &&
 		    run_case_forked(cases[i].name, cases[i].fn, CASE_LIMIT_MS))

@@ -276,7 +276,7 @@ static struct shared {
  * Polling with a short timeout, not blocking, so that "pending" is a
  * time at which the write was known not to have completed.
  */
-static void writer(const char *name, int ready)
+static void writer(const void *name, int ready)
 {
 	struct timespec ts = { .tv_nsec = POLL_MS * 1000000L };
 	void *p = pattern_buf(W_LEN, W_OFF, SEED_B);
@@ -324,35 +324,12 @@ static void writer(const char *name, int ready)
 /* Forks the writer for @name; its pid once it has submitted, or -1. */
 static pid_t start_writer(const char *name)
 {
-	struct pollfd pfd;
-	int fds[2];
 	pid_t pid;
-	char c;
 
 	memset(sh, 0, sizeof(*sh));
-	if (pipe(fds))
-		return fail("pipe: %s", strerror(errno));
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		writer(name, fds[1]);
-	}
-	close(fds[1]);
-	pfd.fd = fds[0];
-	pfd.events = POLLIN;
-	if (pid < 0 || poll(&pfd, 1, 5000) != 1 || read(fds[0], &c, 1) != 1) {
-		close(fds[0]);
-		/* Reaped, so that no zombie outlives the case's figures. */
-		if (pid > 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-		}
-		return fail("the throttled writer did not submit (stage %d)",
-			    sh->stage);
-	}
-	close(fds[0]);
-	return pid;
+	pid = fork_ready(writer, name, 5000);
+	return pid < 0 ? fail("the throttled writer did not submit (stage %d)",
+			      sh->stage) : pid;
 }
 
 /* The writer ended well: exit 0, the whole write done. */

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What every uml/tools program shares: the reason the current case failed,
- * for its "case NAME fail WHY" line, and monotonic time.  Header only, as
- * run.sh builds each tool from its own .c file.
+ * for its "case NAME fail WHY" line, and monotonic time; a minimal
+ * io_uring for the tools that include <linux/io_uring.h> first.  Header
+ * only, as run.sh builds each tool from its own .c file.
  */
 #ifndef UML_TOOLS_TOOL_H
 #define UML_TOOLS_TOOL_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -228,5 +230,188 @@ static inline int throttle_limit(const struct throttle *t, long long *wiops,
 			    t->cgroup, max, t->major, t->minor);
 	return 0;
 }
+
+/*
+ * Forks a child that runs @child(@arg, @ready) and writes a byte to the
+ * pipe @ready once it is set (a throttled writer: once it has submitted);
+ * the child must not return.  Its pid once the byte came, or -1 if none
+ * came within @limit_ms (the child is then killed and reaped, so that it
+ * outlives no case).
+ */
+static inline pid_t fork_ready(void (*child)(const void *arg, int ready),
+			       const void *arg, int limit_ms)
+{
+	struct pollfd pfd;
+	int fds[2], ok;
+	pid_t pid;
+	char c;
+
+	if (pipe(fds))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		child(arg, fds[1]);
+		_exit(1);
+	}
+	close(fds[1]);
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	ok = pid > 0 && poll(&pfd, 1, limit_ms) == 1 &&
+	     read(fds[0], &c, 1) == 1;
+	close(fds[0]);
+	if (ok)
+		return pid;
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	return -1;
+}
+
+#ifdef IORING_OFF_SQ_RING
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+/*
+ * A minimal io_uring, raw system calls: one ring with its submission and
+ * completion rings mapped.  ring_setup() makes one, ring_prep() queues a
+ * request, ring_submit_wait() hands queued requests to the kernel,
+ * ring_cqe() and ring_wait_cqe() take completions, ring_exit() ends it.
+ */
+struct ring {
+	int fd;
+	unsigned int flags;
+	unsigned int *sq_head, *sq_tail, *sq_mask, *sq_array, *sq_flags;
+	unsigned int *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+	void *sq, *cq;
+	size_t sq_len, cq_len, sqes_len;
+};
+
+static inline void *ring_map(const struct ring *r, size_t len, off_t what)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, r->fd, what);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * Sets up @r with @entries entries and the IORING_SETUP_* @flags (an SQ
+ * thread idles 2 s before it sleeps); 0 on success.
+ */
+static inline int ring_setup(struct ring *r, unsigned int entries,
+			     unsigned int flags)
+{
+	struct io_uring_params p = { .flags = flags, .sq_thread_idle = 2000 };
+	char *sq, *cq;
+
+	memset(r, 0, sizeof(*r));
+	r->flags = flags;
+	r->fd = syscall(__NR_io_uring_setup, entries, &p);
+	if (r->fd < 0)
+		return fail("io_uring_setup(%u, %#x): %s", entries, flags,
+			    strerror(errno));
+	r->sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
+	r->cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	r->sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
+	sq = ring_map(r, r->sq_len, IORING_OFF_SQ_RING);
+	cq = ring_map(r, r->cq_len, IORING_OFF_CQ_RING);
+	r->sq = sq;
+	r->cq = cq;
+	r->sqes = ring_map(r, r->sqes_len, IORING_OFF_SQES);
+	if (!sq || !cq || !r->sqes)
+		return fail("io_uring mmap: %s", strerror(errno));
+	r->sq_head = (unsigned int *)(sq + p.sq_off.head);
+	r->sq_tail = (unsigned int *)(sq + p.sq_off.tail);
+	r->sq_mask = (unsigned int *)(sq + p.sq_off.ring_mask);
+	r->sq_array = (unsigned int *)(sq + p.sq_off.array);
+	r->sq_flags = (unsigned int *)(sq + p.sq_off.flags);
+	r->cq_head = (unsigned int *)(cq + p.cq_off.head);
+	r->cq_tail = (unsigned int *)(cq + p.cq_off.tail);
+	r->cq_mask = (unsigned int *)(cq + p.cq_off.ring_mask);
+	r->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	return 0;
+}
+
+static inline void ring_exit(struct ring *r)
+{
+	if (r->sqes)
+		munmap(r->sqes, r->sqes_len);
+	if (r->cq)
+		munmap(r->cq, r->cq_len);
+	if (r->sq)
+		munmap(r->sq, r->sq_len);
+	if (r->fd >= 0)
+		close(r->fd);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
+
+/* Queues a request @opcode of @len bytes at @off of @fd, not submitted. */
+static inline void ring_prep(struct ring *r, int opcode, int fd, void *buf,
+			     size_t len, off_t off, uint64_t user_data)
+{
+	unsigned int tail = *r->sq_tail, i = tail & *r->sq_mask;
+	struct io_uring_sqe *sqe = &r->sqes[i];
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = opcode;
+	sqe->fd = fd;
+	sqe->addr = (uintptr_t)buf;
+	sqe->len = len;
+	sqe->off = off;
+	sqe->user_data = user_data;
+	r->sq_array[i] = i;
+	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Hands @n queued requests to the kernel; with @wait, also waits until
+ * @wait completions are posted.  0 when all @n were submitted.
+ */
+static inline int ring_submit_wait(struct ring *r, unsigned int n,
+				   unsigned int wait)
+{
+	if (syscall(__NR_io_uring_enter, r->fd, n, wait,
+		    wait ? IORING_ENTER_GETEVENTS : 0, NULL, 0) != (long)n)
+		return fail("io_uring_enter(%u, %u): %s", n, wait,
+			    strerror(errno));
+	return 0;
+}
+
+/* A completion is waiting in the completion ring. */
+static inline int ring_has_cqe(const struct ring *r)
+{
+	return *r->cq_head != __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
+}
+
+/* Takes the oldest posted completion into *@cqe: 1, or 0 if none is. */
+static inline int ring_cqe(struct ring *r, struct io_uring_cqe *cqe)
+{
+	unsigned int head = *r->cq_head;
+
+	if (!ring_has_cqe(r))
+		return 0;
+	*cqe = r->cqes[head & *r->cq_mask];
+	__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
+	return 1;
+}
+
+/* Waits for a completion and takes it into *@cqe; 0 on success. */
+static inline int ring_wait_cqe(struct ring *r, struct io_uring_cqe *cqe)
+{
+	while (!ring_cqe(r, cqe))
+		if (syscall(__NR_io_uring_enter, r->fd, 0, 1,
+			    IORING_ENTER_GETEVENTS, NULL, 0) < 0 &&
+		    errno != EINTR)
+			return fail("io_uring_enter(getevents): %s",
+				    strerror(errno));
+	return 0;
+}
+#endif /* IORING_OFF_SQ_RING */
 
 #endif /* UML_TOOLS_TOOL_H */
