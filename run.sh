@@ -59,10 +59,17 @@ usage: ./run.sh [SUBCOMMAND [ARGS]]
   uml [PROFILE] [PLAN]
                       only the userspace boots: uml/init runs each plan of
                       uml/plans (or those matching PLAN) on the host's /
-  soak [DURATION]     the fio workload plan on XFS and ext4 for DURATION
-                      (default 30m: 30m, 2h, 600s); results/uml/summary.json
-  smp [GLOB]          build the x86_64 profile and run the suites under
-                      QEMU with \$QEMU_SMP (default 4) CPUs, KVM if usable
+  soak [--arch um|x86_64] [DURATION]
+                      the fio workload plan on XFS and ext4 for DURATION
+                      (default 30m: 30m, 2h, 600s) on UML, or on x86_64
+                      under QEMU with \$QEMU_SMP CPUs (profile smp);
+                      results/[smp/]uml/summary.json
+  kasan [PLAN]        build the kasan profile and boot the userspace plans
+                      (or PLAN) under KASAN; results/kasan/
+  smp [GLOB]          build the x86_64 profile and run the suites and the
+                      plans of \$QEMU_PLANS (default uml_dio_fs uml_fio_fs)
+                      under QEMU with \$QEMU_SMP (default 4) CPUs, KVM if
+                      usable
   rt [GLOB]           the same with PREEMPT_RT (profile rt)
   locktorture [SECONDS] [REPETITIONS]
                       locktorture rwsem_lock on x86_64 SMP, kernel without
@@ -420,16 +427,46 @@ seconds_of() {
 	esac
 }
 
-# The fio workload plan repeated for DURATION on the main profile.
+# soak_profile um|x86_64 - the profile a soak on that architecture boots.
+soak_profile() {
+	case $1 in
+	um) echo "$MAIN_PROFILE" ;;
+	x86_64) echo "$SMP_PROFILE" ;;
+	*) die "soak: --arch is um or x86_64, not '$1'" ;;
+	esac
+}
+
+# The fio workload plan repeated for DURATION: on UML (the main profile),
+# or with --arch x86_64 on the smp profile under QEMU with $QEMU_SMP CPUs.
 cmd_soak() {
-	local duration=${1:-30m} secs rc=0
+	local arch=um profile duration secs rc=0
+	if [[ ${1:-} == --arch ]]; then
+		arch=${2:-}
+		shift 2 || die "soak: --arch needs um or x86_64"
+	fi
+	profile=$(soak_profile "$arch") || exit 1
+	duration=${1:-30m}
 	[[ $duration =~ ^[0-9]+[hms]?$ ]] || die "soak: DURATION is like 30m, 2h or 600s"
 	secs=$(seconds_of "$duration")
-	# The extra cases and two mkfs runs come on top of the fio matrix.
+	cmd_build "$profile"
+	# The extra cases and two mkfs runs come on top of the fio matrix,
+	# slower under QEMU's TCG.
 	BOOT_TIMEOUT=$((secs + 900))
+	[[ $arch == um ]] || BOOT_TIMEOUT=$((secs + 2700))
 	PLAN_ARGS=("ktest_soak=$((secs / 2))")
-	step "soak: uml_fio_fs for $duration (half on XFS, half on ext4)"
-	run_plans "$MAIN_PROFILE" uml_fio_fs || rc=1
+	step "soak: uml_fio_fs for $duration on $arch (half on XFS, half on ext4)"
+	run_plans "$profile" uml_fio_fs || rc=1
+	report_suites || rc=1
+	return $rc
+}
+
+# The userspace plans (or those matching GLOB) on the kasan profile, in
+# results/kasan/; a KASAN report in any console fails the run.  The KUnit
+# suites under KASAN are ./run.sh kunit kasan.
+cmd_kasan() {
+	local rc=0
+	cmd_build kasan
+	run_plans kasan "${1:-}" || rc=1
 	report_suites || rc=1
 	return $rc
 }
@@ -505,7 +542,8 @@ build_run_report() {
 	cmd_build "$SMP_PROFILE"
 	run_suites "$SMP_PROFILE" "" || rc=1
 	cmd_build "$RT_PROFILE"
-	run_suites "$RT_PROFILE" "" || rc=1
+	# uml_fio_fs takes about 4 min under TCG: on RT only the DIO plan.
+	QEMU_PLANS=uml_dio_fs run_suites "$RT_PROFILE" "" || rc=1
 	report_suites || rc=1
 	return $rc
 }
@@ -559,6 +597,7 @@ main() {
 	kunit) cmd_kunit "$@" ;;
 	uml) cmd_uml "$@" ;;
 	soak) cmd_soak "$@" ;;
+	kasan) cmd_kasan "$@" ;;
 	smp) build_and_run "$SMP_PROFILE" "$@" ;;
 	rt) build_and_run "$RT_PROFILE" "$@" ;;
 	locktorture) cmd_locktorture "$@" ;;

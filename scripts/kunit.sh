@@ -14,6 +14,8 @@ RESULTS_PY=$ROOT/scripts/kunit_results.py
 # ("KVM internal error ... emulation failure" on a cmpxchg16b early in
 # boot), which costs a whole boot timeout per boot.
 QEMU_SMP=${QEMU_SMP:-4}
+# More QEMU arguments for the next boot (boot_user's 9p shares).
+QEMU_DEVICES=()
 
 qemu_accel() {
 	echo "${QEMU_ACCEL:-tcg}"
@@ -31,6 +33,7 @@ launch_cmd() {
 		LAUNCH=(qemu-system-x86_64 -nodefaults -nographic -no-reboot -m 1024
 			-smp "$QEMU_SMP" -accel "$(qemu_accel)" -bios qboot.rom
 			-serial stdio -kernel "$kernel"
+			${QEMU_DEVICES[@]+"${QEMU_DEVICES[@]}"}
 			-append "console=ttyS0 panic=-1 $*")
 		;;
 	*) die "no way to boot ARCH=$arch" ;;
@@ -93,17 +96,44 @@ HUNG_TASK_ARGS=(sysctl.kernel.hung_task_timeout_secs=20 hung_task_panic=1)
 # More arguments for the plans' boots (ktest_soak=SECONDS for ./run.sh soak).
 PLAN_ARGS=()
 
+# 9p over virtio for x86_64: the transport, protocol and a message size
+# that keeps fio's and mkfs's large reads of the host's files few.
+NINEP_OPTS=trans=virtio,version=9p2000.L,msize=262144
+
+# user_root_args OUTDIR - set ROOT_ARGS, the kernel arguments that give a
+# userspace boot the host's / read-only and OUTDIR as its results share
+# (hostfs on UML; two 9p shares on x86_64, in QEMU_DEVICES), and how init
+# ends the boot (UML leaves on halt, QEMU on reboot with -no-reboot).
+user_root_args() {
+	local out=$1
+	case $BOOT_ARCH in
+	um)
+		ROOT_ARGS=(root=/dev/root rootfstype=hostfs rootflags=/
+			ktest_results="$out")
+		;;
+	x86_64)
+		QEMU_DEVICES=(
+			-virtfs "local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap"
+			-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap")
+		ROOT_ARGS=(root=root rootfstype=9p rootflags="$NINEP_OPTS"
+			ktest_results=9p:results ktest_9p="$NINEP_OPTS" ktest_exit=reboot)
+		;;
+	esac
+}
+
 # boot_user KERNEL LOG PLAN OUTDIR - a userspace boot: uml/init runs PLAN
 # with the host's / as a read-only root and OUTDIR as its only writable
 # host directory.
 boot_user() {
-	local kernel=$1 log=$2 plan=$3 out=$4
+	local kernel=$1 log=$2 plan=$3 out=$4 rc=0
 	mkdir -p "$out"
-	boot_kernel "$kernel" "$log" kunit.enable=0 \
-		root=/dev/root rootfstype=hostfs rootflags=/ ro \
-		init="$ROOT/uml/init" ktest_plan="$plan" ktest_results="$out" \
+	user_root_args "$out"
+	boot_kernel "$kernel" "$log" kunit.enable=0 "${ROOT_ARGS[@]}" ro \
+		init="$ROOT/uml/init" ktest_plan="$plan" \
 		ktest_tools="$UML_TOOLS" "${NULL_BLK_ARGS[@]}" "${HUNG_TASK_ARGS[@]}" \
-		${PLAN_ARGS[@]+"${PLAN_ARGS[@]}"}
+		${PLAN_ARGS[@]+"${PLAN_ARGS[@]}"} || rc=$?
+	QEMU_DEVICES=()
+	return $rc
 }
 
 # The suite.case lines of the built kernel, from a kunit.action=list boot.
@@ -140,11 +170,11 @@ case_glob() {
 	[[ $1 == *.* ]] && echo "${1#*.}" || echo "*"
 }
 
-# profile_results PROFILE ARCH - where a profile's results go: results/
-# for UML, results/<profile>/ for the others (smp and rt are both x86_64),
-# so that all of them can be reported together.
+# profile_results PROFILE - where a profile's results go: results/ for the
+# main profile, results/<profile>/ for the others (smp and rt are both
+# x86_64; kasan is UML too), so that all of them can be reported together.
 profile_results() {
-	[[ $2 == um ]] && echo "$RESULTS" || echo "$RESULTS/$1"
+	[[ $1 == "$MAIN_PROFILE" ]] && echo "$RESULTS" || echo "$RESULTS/$1"
 }
 
 # start_boots PROFILE - fresh boot logs for PROFILE, gcov counters zeroed.
@@ -162,7 +192,7 @@ start_boots() {
 	esac
 	[[ -f $KERNEL ]] || die "no kernel at $KERNEL: run ./run.sh build $1"
 	[[ $BOOT_ARCH == um ]] && check_exec_tmp
-	OUT=$(profile_results "$1" "$BOOT_ARCH")
+	OUT=$(profile_results "$1")
 	BOOTS=$OUT/boots
 	BOOT_N=0
 	BOOTS_FAILED=0
@@ -203,9 +233,19 @@ boot_suites() {
 	done
 }
 
-# The userspace plans (uml/plans/<suite>) whose suite name matches GLOB.
+# The plans an x86_64 profile boots when no GLOB names others: direct I/O
+# and fio on XFS and ext4 with 4 CPUs (under TCG the rest would take too
+# long for ./run.sh test).
+QEMU_PLANS=${QEMU_PLANS:-uml_dio_fs uml_fio_fs}
+
+# The userspace plans (uml/plans/<suite>) whose suite name matches GLOB;
+# on x86_64 without a GLOB, those of QEMU_PLANS.
 list_plans() {
 	local glob=${1%%.*} p
+	if [[ -z $glob && $BOOT_ARCH != um ]]; then
+		echo "$QEMU_PLANS" | tr ' ' '\n'
+		return
+	fi
 	for p in "$ROOT"/uml/plans/*; do
 		[[ -f $p ]] || continue
 		p=${p##*/}
@@ -214,11 +254,10 @@ list_plans() {
 	done
 }
 
-# boot_plans GLOB - one userspace boot per plan (UML only).
+# boot_plans GLOB - one userspace boot per plan.
 boot_plans() {
 	local p
-	[[ $BOOT_ARCH == um ]] || return 0
-	# The plans run these host programs inside UML.
+	# The plans run these host programs inside the guest.
 	require gcc mkfs.xfs xfs_repair mkfs.ext4 e2fsck fio fsfreeze xfs_scrub
 	build_uml_tools
 	rm -rf "$OUT/uml"
