@@ -20,6 +20,11 @@
  *                 (x86's layout): UC_FP_XSTATE, sw_reserved's magic, sizes
  *                 and components covering the state in use, FP_XSTATE_MAGIC2
  *                 after the area, and register 0 in it as loaded.
+ *   small_altstack  a signal on a MINSIGSTKSZ alternate stack: a frame
+ *                 larger than it (AVX-512) must be refused with SIGSEGV,
+ *                 not written below the stack; a smaller one must fit.
+ *   bad_mxcsr_frame  sigreturn of a frame whose MXCSR has bits no CPU
+ *                 has: a SIGSEGV the process catches, as on x86.
  *   memory        a large anonymous region with a per-page pattern, then
  *                 pressure (as much again allocated and written, a forked
  *                 child that checks it, writes every page and exits): every
@@ -474,7 +479,7 @@ static void stop_signals(void)
 }
 
 /* Totals and the first mismatch of all workers; 0 when there was none. */
-static int report_workers(const char *name)
+static int report_workers(const char *name, int faults, int signals)
 {
 	uint64_t blocks = 0, touched = 0, waited = 0, timeouts = 0, bad = 0;
 	long sigs = 0;
@@ -503,6 +508,13 @@ static int report_workers(const char *name)
 	       (unsigned long long)timeouts, (unsigned long long)bad);
 	print_parts(parts);
 	printf("\n");
+	/* A case whose events never happened has shown nothing. */
+	if (faults && !touched)
+		return fail("no page was faulted in");
+	if (signals && !sigs)
+		return fail("no signal arrived");
+	if (signals && !faults && !waited)
+		return fail("no block was interrupted by a signal");
 	if (!first)
 		return 0;
 	return fail("%llu of %llu blocks lost register state; first: thread %d %s byte %d want 0x%02x got 0x%02x",
@@ -543,7 +555,7 @@ static int run_workers(const char *name, int faults, int signals)
 		pthread_join(storm, NULL);
 		stop_signals();
 	}
-	ret = report_workers(name);
+	ret = report_workers(name, faults, signals);
 	return ret;
 }
 
@@ -716,6 +728,136 @@ static int case_signal_frame(void)
 	return 0;
 }
 
+/* ---- Signal stacks and frames the kernel must refuse ---- */
+
+#define ALT_GUARD	0x5a
+static volatile sig_atomic_t alt_handled;
+
+static void on_alt_signal(int sig)
+{
+	(void)sig;
+	alt_handled = 1;
+}
+
+/*
+ * In a child: a 2048-byte (MINSIGSTKSZ) alternate stack with a known pattern below it,
+ * and a signal taken on it.  Exits 0 if the handler ran and the pattern is
+ * intact, 3 if the frame overran the stack; killed by SIGSEGV if the
+ * kernel refused to put the frame there.
+ */
+static void small_altstack_child(void)
+{
+	size_t len = 4 * PAGE, below = 2 * PAGE, i;
+	struct sigaction sa = { .sa_handler = on_alt_signal,
+				.sa_flags = SA_ONSTACK };
+	uint8_t *m;
+	stack_t ss;
+
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (m == MAP_FAILED)
+		_exit(5);
+	memset(m, ALT_GUARD, len);
+	ss.ss_sp = m + below;
+	/* The constant, not glibc's sysconf(): UML has no AT_MINSIGSTKSZ. */
+	ss.ss_size = 2048;
+	ss.ss_flags = 0;
+	sigemptyset(&sa.sa_mask);
+	if (sigaltstack(&ss, NULL) || sigaction(SIGUSR2, &sa, NULL))
+		_exit(5);
+	raise(SIGUSR2);
+	for (i = 0; i < below; i++)
+		if (m[i] != ALT_GUARD)
+			_exit(3);
+	_exit(alt_handled ? 0 : 4);
+}
+
+/* 0 if @status is death by SIGSEGV; why not, otherwise. */
+static int killed_by_sigsegv(int status, const char *what)
+{
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
+		return 0;
+	if (WIFSIGNALED(status))
+		return fail("%s: killed by signal %d, not SIGSEGV", what,
+			    WTERMSIG(status));
+	return fail("%s: exit %d (3: the frame overran the stack)", what,
+		    WEXITSTATUS(status));
+}
+
+/*
+ * A frame larger than the alternate stack must not be written below it:
+ * the kernel kills the process with SIGSEGV instead (x86 does).  Only an
+ * AVX-512 frame is larger than MINSIGSTKSZ; smaller ones must fit.
+ */
+static int case_small_altstack(void)
+{
+	int status, big = level == VEC_AVX512;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		small_altstack_child();
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return fail("fork or waitpid: %s", strerror(errno));
+	printf("# small_altstack: regs frame_larger_than_stack=%d status=%#x\n",
+	       big, status);
+	if (big)
+		return killed_by_sigsegv(status, "a frame larger than the stack");
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return fail("a frame that fits: status %#x", status);
+	return 0;
+}
+
+static void on_bad_mxcsr_segv(int sig)
+{
+	(void)sig;
+	_exit(42);
+}
+
+/* Sets MXCSR bits no CPU has in the frame sigreturn will restore. */
+static void on_set_bad_mxcsr(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+
+	(void)sig;
+	(void)si;
+	uc->uc_mcontext.fpregs->mxcsr |= 0xffff0000u;
+}
+
+/*
+ * sigreturn with an MXCSR the CPU refuses: a SIGSEGV the process can
+ * catch, as on x86 (exit 42 from its handler); not a kill it cannot.
+ */
+static int case_bad_mxcsr_frame(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct sigaction usr = { .sa_sigaction = on_set_bad_mxcsr,
+					 .sa_flags = SA_SIGINFO };
+		struct sigaction segv = { .sa_handler = on_bad_mxcsr_segv };
+
+		sigemptyset(&usr.sa_mask);
+		sigemptyset(&segv.sa_mask);
+		if (sigaction(SIGUSR2, &usr, NULL) ||
+		    sigaction(SIGSEGV, &segv, NULL))
+			_exit(5);
+		raise(SIGUSR2);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return fail("fork or waitpid: %s", strerror(errno));
+	printf("# bad_mxcsr_frame: regs status=%#x\n", status);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 42)
+		return 0;
+	if (WIFEXITED(status) && !WEXITSTATUS(status))
+		return fail("sigreturn took MXCSR 0xffff0000 bits without a fault");
+	if (WIFSIGNALED(status))
+		return fail("killed by signal %d: the SIGSEGV was not catchable",
+			    WTERMSIG(status));
+	return fail("exit %d", WEXITSTATUS(status));
+}
+
 /* ---- Memory under pressure ---- */
 
 static uint64_t page_word(size_t page, size_t word)
@@ -833,6 +975,8 @@ static const struct rcase cases[] = {
 	{ "signal_regs", case_signal_regs },
 	{ "fault_signal", case_fault_signal },
 	{ "signal_frame", case_signal_frame },
+	{ "small_altstack", case_small_altstack },
+	{ "bad_mxcsr_frame", case_bad_mxcsr_frame },
 	{ "memory", case_memory },
 };
 
