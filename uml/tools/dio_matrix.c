@@ -1180,6 +1180,7 @@ static double iowq_settle(double limit_ms)
 static int run_race(const char *eng, const char *op, const char *path)
 {
 	int zoned = is_zoned(op), done = 0, n_after = 0, nfreed = 0, i;
+	int in_flight;
 	off_t base = zoned ? 64 * BLK : 0, fstart, flen;
 	size_t len = zoned ? BLK * 4 : RACE_IO;
 	struct extent freed[MAX_EXTENTS];
@@ -1227,11 +1228,12 @@ static int run_race(const char *eng, const char *op, const char *path)
 	printf("# %d of %d writes in flight when %s started; it took %.1f ms\n",
 	       QD - done, QD, op, t);
 	if (engine == IO_URING && settle < 0)
-		printf("# io-wq still busy %.0f ms after the submission\n",
-		       SETTLE_MS);
-	else if (engine == IO_URING)
+		return fail("io-wq still busy %.0f ms after the submission: the writes may not have been issued before %s",
+			    SETTLE_MS, op);
+	if (engine == IO_URING)
 		printf("# io-wq idle %.1f ms after the submission\n", settle);
-	if (done == QD)
+	in_flight = QD - done;
+	if (!in_flight)
 		return fail("no write was in flight when %s started: no race",
 			    op);
 	if (flen && canary_write(path))
@@ -1258,6 +1260,9 @@ static int run_race(const char *eng, const char *op, const char *path)
 	}
 	if (engine == IO_URING)
 		printf("# %d of %d writes came after %s\n", n_after, QD, op);
+	/* Writes all ordered after the op never made it wait: no race. */
+	if (in_flight - n_after <= 0)
+		return fail("every write in flight came after %s: no race", op);
 	if (flen)
 		canary_figures(op, freed, nfreed);
 	if (verify_all() || verify_random(BLK, 64))
