@@ -45,8 +45,9 @@ usage: ./run.sh [SUBCOMMAND [ARGS]]
   (none)              the main job: prepare, build, run every suite, coverage
   test                the test command: lint, checkpatch, export --check,
                       build, every suite and plan on UML, coverage, every
-                      suite on x86_64 SMP and on x86_64 PREEMPT_RT; ends
-                      "N passed, N failed, N skipped"
+                      suite on x86_64 SMP and on x86_64 PREEMPT_RT with
+                      the XFS and ext4 plans (uml_dio_fs, and uml_fio_fs
+                      on SMP); ends "N passed, N failed, N skipped"
   prepare             create or update linux/ from the pinned Debian source
                       and patches/ (never clobbers work in linux/)
   export [--check|--force]
@@ -68,8 +69,8 @@ usage: ./run.sh [SUBCOMMAND [ARGS]]
                       (or PLAN) under KASAN; results/kasan/
   smp [GLOB]          build the x86_64 profile and run the suites and the
                       plans of \$QEMU_PLANS (default uml_dio_fs uml_fio_fs)
-                      under QEMU with \$QEMU_SMP (default 4) CPUs, KVM if
-                      usable
+                      under QEMU with \$QEMU_SMP (default 4) CPUs (TCG;
+                      QEMU_ACCEL=kvm for KVM)
   rt [GLOB]           the same with PREEMPT_RT (profile rt)
   locktorture [SECONDS] [REPETITIONS]
                       locktorture rwsem_lock on x86_64 SMP, kernel without
