@@ -510,9 +510,20 @@ checkpatch_all() {
 		echo "checkpatch: kunit-tests/" >&2
 		failed=1
 	fi
-	if ! checkpatch -f --ignore FILE_PATH_CHANGES "$ROOT"/uml/tools/*.[ch] \
-		"$ROOT"/bench/*.c; then
+	local tools=()
+	for p in "$ROOT"/uml/tools/*.[ch]; do
+		[[ $p == */regstate_check.c ]] || tools+=("$p")
+	done
+	if ! checkpatch -f --ignore FILE_PATH_CHANGES "${tools[@]}" "$ROOT"/bench/*.c; then
 		echo "checkpatch: uml/tools/ or bench/" >&2
+		failed=1
+	fi
+	# regstate_check builds its register loads and stores from X-macros
+	# (R16(LD_Z) and so on), lists of asm strings that checkpatch takes
+	# for expressions wanting parentheses.
+	if ! checkpatch -f --ignore FILE_PATH_CHANGES,COMPLEX_MACRO,MACRO_ARG_REUSE \
+		"$ROOT"/uml/tools/regstate_check.c; then
+		echo "checkpatch: uml/tools/regstate_check.c" >&2
 		failed=1
 	fi
 	return $failed

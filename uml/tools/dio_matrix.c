@@ -1228,7 +1228,7 @@ static int run_race(const char *eng, const char *op, const char *path)
 	printf("# %d of %d writes in flight when %s started; it took %.1f ms\n",
 	       QD - done, QD, op, t);
 	if (engine == IO_URING && settle < 0)
-		return fail("io-wq still busy %.0f ms after the submission: the writes may not have been issued before %s",
+		return fail("io-wq busy %.0f ms after submitting: writes maybe issued after %s",
 			    SETTLE_MS, op);
 	if (engine == IO_URING)
 		printf("# io-wq idle %.1f ms after the submission\n", settle);

@@ -53,12 +53,13 @@
 /* Pages of a fault_regs thread's region, and touched per asm block. */
 #define FAULT_PAGES	4096
 #define FAULT_BATCH	64
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum vec_level { VEC_SSE, VEC_AVX, VEC_AVX512 };
 
 struct img {
 	uint8_t b[IMG_BYTES];
-} __attribute__((aligned(64)));
+};
 
 static enum vec_level level;
 static int nr_threads = 4;
@@ -157,22 +158,23 @@ static const char *level_name(void)
 	"jnz 3b\n\t" \
 	"4:\n\t"
 
-#define ASM_ARGS \
-	: [in] "r"(in), [out] "r"(out), [p] "r"(p), [n] "r"(n), \
-	  [mode] "r"(mode), [spin] "r"(spin) \
-	: "rcx", "rdx",
-
 static void run_sse(const struct img *in, struct img *out, void *p,
 		    unsigned long n, unsigned long mode, unsigned long spin)
 {
-	asm volatile(R16(LD_X) BODY R16(ST_X) : ASM_ARGS CLOB16);
+	asm volatile(R16(LD_X) BODY R16(ST_X)
+		     : : [in] "r"(in), [out] "r"(out), [p] "r"(p), [n] "r"(n),
+		       [mode] "r"(mode), [spin] "r"(spin)
+		     : "rcx", "rdx", CLOB16);
 }
 
 __attribute__((target("avx")))
 static void run_avx(const struct img *in, struct img *out, void *p,
 		    unsigned long n, unsigned long mode, unsigned long spin)
 {
-	asm volatile(R16(LD_Y) BODY R16(ST_Y) : ASM_ARGS CLOB16);
+	asm volatile(R16(LD_Y) BODY R16(ST_Y)
+		     : : [in] "r"(in), [out] "r"(out), [p] "r"(p), [n] "r"(n),
+		       [mode] "r"(mode), [spin] "r"(spin)
+		     : "rcx", "rdx", CLOB16);
 }
 
 __attribute__((target("avx512f,avx512bw")))
@@ -180,7 +182,9 @@ static void run_avx512(const struct img *in, struct img *out, void *p,
 		       unsigned long n, unsigned long mode, unsigned long spin)
 {
 	asm volatile(R32(LD_Z) R8(LD_K) BODY R32(ST_Z) R8(ST_K)
-		     : ASM_ARGS CLOB32);
+		     : : [in] "r"(in), [out] "r"(out), [p] "r"(p), [n] "r"(n),
+		       [mode] "r"(mode), [spin] "r"(spin)
+		     : "rcx", "rdx", CLOB32);
 }
 
 /* Loads @in into every register (the signal handlers' clobber). */
@@ -315,7 +319,7 @@ static void print_parts(unsigned int mask)
 	printf(" bad_parts ");
 	if (!mask)
 		printf("none");
-	for (i = 0; i < sizeof(part_names) / sizeof(part_names[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(part_names); i++)
 		if (mask & (1u << i))
 			printf("%s%s", part_names[i],
 			       mask >> (i + 1) ? "," : "");
@@ -502,10 +506,12 @@ static int report_workers(const char *name, int faults, int signals)
 		if (w->err[0])
 			return fail("thread %d: %s", i, w->err);
 	}
-	printf("# %s: regs %s threads %d blocks %llu faults %llu signals %ld blocks_signalled %llu spin_timeouts %llu mismatches %llu",
-	       name, level_name(), nr_threads, (unsigned long long)blocks,
-	       (unsigned long long)touched, sigs, (unsigned long long)waited,
-	       (unsigned long long)timeouts, (unsigned long long)bad);
+	printf("# %s: regs %s threads %d blocks %llu faults %llu", name,
+	       level_name(), nr_threads, (unsigned long long)blocks,
+	       (unsigned long long)touched);
+	printf(" signals %ld blocks_signalled %llu spin_timeouts %llu mismatches %llu",
+	       sigs, (unsigned long long)waited, (unsigned long long)timeouts,
+	       (unsigned long long)bad);
 	print_parts(parts);
 	printf("\n");
 	/* A case whose events never happened has shown nothing. */
@@ -517,7 +523,7 @@ static int report_workers(const char *name, int faults, int signals)
 		return fail("no block was interrupted by a signal");
 	if (!first)
 		return 0;
-	return fail("%llu of %llu blocks lost register state; first: thread %d %s byte %d want 0x%02x got 0x%02x",
+	return fail("%llu of %llu blocks lost state; first: thread %d %s byte %d want %#x got %#x",
 		    (unsigned long long)bad, (unsigned long long)blocks,
 		    first->index, first->first.reg, first->first.byte,
 		    first->first.want, first->first.got);
@@ -634,23 +640,23 @@ static void on_frame_signal(int sig, siginfo_t *si, void *ctx)
 	frame_component(fx, 6, seen.zmm0 + 32, 32);
 }
 
-/* Loads register 0 from @pat and sends this thread @sig from the asm. */
-#define KILL_WITH(load)							\
-	asm volatile(load "\n\tsyscall"				\
-		     : "+a"(nr)						\
-		     : "D"(pid), "S"(sig), [pat] "r"(pat)		\
-		     : "rcx", "r11", "xmm0", "memory")
-
+/* Loads register 0 from @pat and sends this process @sig from the asm. */
 static void signal_with_reg0(const uint8_t *pat, int sig)
 {
 	long nr = SYS_kill, pid = getpid();
 
 	if (level == VEC_AVX512)
-		KILL_WITH("vmovdqu64 (%[pat]), %%zmm0");
+		asm volatile("vmovdqu64 (%[pat]), %%zmm0\n\tsyscall"
+			     : "+a"(nr) : "D"(pid), "S"(sig), [pat] "r"(pat)
+			     : "rcx", "r11", "xmm0", "memory");
 	else if (level == VEC_AVX)
-		KILL_WITH("vmovdqu (%[pat]), %%ymm0");
+		asm volatile("vmovdqu (%[pat]), %%ymm0\n\tsyscall"
+			     : "+a"(nr) : "D"(pid), "S"(sig), [pat] "r"(pat)
+			     : "rcx", "r11", "xmm0", "memory");
 	else
-		KILL_WITH("movdqu (%[pat]), %%xmm0");
+		asm volatile("movdqu (%[pat]), %%xmm0\n\tsyscall"
+			     : "+a"(nr) : "D"(pid), "S"(sig), [pat] "r"(pat)
+			     : "rcx", "r11", "xmm0", "memory");
 }
 
 /* The bytes of register 0 the level has, and the components holding them. */
@@ -715,8 +721,9 @@ static int case_signal_frame(void)
 	signal_with_reg0(pat, SIGUSR2);
 	if (seen.taken != 1)
 		return fail("the handler ran %d times, not once", seen.taken);
-	printf("# signal_frame: regs uc_flags=%#lx magic1=%#x xstate_size=%u xfeatures=%#llx xstate_bv=%#llx\n",
-	       seen.uc_flags, seen.magic1, seen.xstate_size,
+	printf("# signal_frame: regs uc_flags=%#lx magic1=%#x xstate_size=%u",
+	       seen.uc_flags, seen.magic1, seen.xstate_size);
+	printf(" xfeatures=%#llx xstate_bv=%#llx\n",
 	       (unsigned long long)seen.xfeatures,
 	       (unsigned long long)seen.xstate_bv);
 	if (level != VEC_SSE && check_xstate_frame(used))
@@ -731,12 +738,12 @@ static int case_signal_frame(void)
 /* ---- Signal stacks and frames the kernel must refuse ---- */
 
 #define ALT_GUARD	0x5a
-static volatile sig_atomic_t alt_handled;
+static atomic_int alt_handled;
 
 static void on_alt_signal(int sig)
 {
 	(void)sig;
-	alt_handled = 1;
+	atomic_store(&alt_handled, 1);
 }
 
 /*
@@ -769,7 +776,7 @@ static void small_altstack_child(void)
 	for (i = 0; i < below; i++)
 		if (m[i] != ALT_GUARD)
 			_exit(3);
-	_exit(alt_handled ? 0 : 4);
+	_exit(atomic_load(&alt_handled) ? 0 : 4);
 }
 
 /* 0 if @status is death by SIGSEGV; why not, otherwise. */
@@ -907,7 +914,8 @@ static int pressure_child(uint64_t *mem, size_t pages, uint8_t *more)
 
 	check_pages(mem, pages, &mb);
 	for (p = 0; p < pages; p++) {
-		((volatile uint8_t *)mem)[p * PAGE + 5] ^= 0xff;
+		__atomic_fetch_xor((uint8_t *)mem + p * PAGE + 5, 0xff,
+				   __ATOMIC_RELAXED);
 		more[p * PAGE + 7] = 3;
 	}
 	return mb.bad_pages ? 1 : 0;
@@ -980,7 +988,7 @@ static const struct rcase cases[] = {
 	{ "memory", case_memory },
 };
 
-#define NR_CASES (int)(sizeof(cases) / sizeof(cases[0]))
+#define NR_CASES ((int)ARRAY_SIZE(cases))
 
 /* Runs case @c as KTAP case @n in a child of its own (crashes are results). */
 static int run_one(const struct rcase *c, int n)
@@ -1010,7 +1018,8 @@ static int run_one(const struct rcase *c, int n)
 		return -1;
 	}
 	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if ((limit -= 10) < 0) {
+		limit -= 10;
+		if (limit < 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			printf("# %s: no result in time\nnot ok %d %s\n",
